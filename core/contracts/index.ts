@@ -1,0 +1,16 @@
+export type * from './case.js';
+export type * from './survival-label.js';
+export type * from './survival-prediction.js';
+export type * from './encoder.js';
+export type * from './fusion.js';
+export type * from './head.js';
+export type * from './knowledge-source.js';
+export type * from './dataset-reader.js';
+export type * from './challenge-adapter.js';
+export type * from './logger.js';
+export type * from './progress.js';
+export type * from './random-source.js';
+export type * from './run-store.js';
+export type * from './backend.js';
+export type * from './component.js';
+export { COMPONENT_KINDS } from './component.js';

@@ -1,0 +1,23 @@
+/**
+ * SurvivalPrediction: what a model says about one case.
+ *
+ * Invariants
+ * - `risk` is finite; higher means an earlier expected event (the orientation of Harrell's C in core/survival).
+ * - When `survival` is present, `times` is present with the same length, `times` is strictly increasing and > 0,
+ *   and `survival` is non-increasing with values in [0, 1]: S(times[k]) = P(T > times[k]).
+ * - `time`, when present, is a time-like output (larger = later event) produced by a calibration map that is
+ *   strictly decreasing in risk; challenge scorers that negate their input read this value.
+ *
+ * @example
+ * const p: SurvivalPrediction = {
+ *   caseId: '3A_001', risk: 1.7,
+ *   times: Float64Array.from([6, 12, 24, 60]), survival: Float64Array.from([0.95, 0.81, 0.66, 0.42]),
+ * };
+ */
+export interface SurvivalPrediction {
+  caseId?: string;
+  risk: number;
+  times?: Float64Array;
+  survival?: Float64Array;
+  time?: number;
+}
