@@ -1,0 +1,19 @@
+import type { CommandModule } from 'yargs';
+import { demoCommand } from './demo.js';
+import { inspectCommand } from './inspect.js';
+import { pluginsCommand } from './plugins.js';
+import { schemaCommand } from './schema.js';
+import { splitsCommand } from './splits.js';
+import { synthCommand } from './synth.js';
+import { validateCommand } from './validate.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [
+  demoCommand,
+  synthCommand,
+  inspectCommand,
+  splitsCommand,
+  validateCommand,
+  schemaCommand,
+  pluginsCommand,
+];

@@ -1,0 +1,27 @@
+import type { CommandModule } from 'yargs';
+import { composeSchema } from '../../config/compose-schema.js';
+import { writeFileAtomic } from '../../services/run-store.js';
+import { createCliContext, type GlobalArgs } from '../context.js';
+
+interface Args extends GlobalArgs {
+  out?: string;
+}
+
+export const schemaCommand: CommandModule<GlobalArgs, Args> = {
+  command: 'schema',
+  describe: 'Write the JSON Schema of experiment configs (core + every registered component) for editor autocompletion',
+  builder: (y) =>
+    y
+      .option('out', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' })
+      .example('$0 schema --out mmsurv.schema.json', 'then put "$schema": "./mmsurv.schema.json" in your config') as never,
+  handler: async (args) => {
+    const ctx = await createCliContext(args);
+    const text = JSON.stringify(composeSchema(ctx.registries), null, 2) + '\n';
+    if (!args.out) {
+      process.stdout.write(text);
+      return;
+    }
+    await writeFileAtomic(args.out, text);
+    ctx.logger.info(`wrote ${args.out}: add "$schema": "${args.out}" to a config for autocompletion and inline errors`);
+  },
+};

@@ -1,0 +1,95 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mmsurv } from '../../support/cli.js';
+
+let dir: string;
+beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'mmsurv-cli-')); });
+afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
+
+describe('mmsurv CLI', () => {
+  it('--help lists the commands, and each command has an example', async () => {
+    const help = await mmsurv(['--help']);
+    expect(help.exitCode).toBe(0);
+    for (const c of ['demo', 'synth', 'inspect', 'splits', 'validate', 'schema', 'plugins']) expect(help.stdout).toContain(`mmsurv ${c}`);
+    for (const c of ['demo', 'synth', 'inspect', 'splits', 'validate', 'schema', 'plugins']) {
+      const r = await mmsurv([c, '--help']);
+      expect(r.exitCode, c).toBe(0);
+      expect(r.stdout, c).toMatch(/Examples:\n\s+mmsurv /);
+    }
+  });
+
+  it('an unknown command suggests the right one and exits 2', async () => {
+    const r = await mmsurv(['plugin']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/Did you mean plugins\?/);
+  });
+
+  it('plugins prints the table of registered components', async () => {
+    const r = await mmsurv(['plugins']);
+    expect(r.exitCode).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^id\s+kind\s+plugin\s+description/);
+    const row = (id: string) => lines.find((l) => l.startsWith(id + ' '));
+    expect(row('linear')).toMatch(/^linear\s+encoder\s+common\s+Linear token projection/);
+    expect(row('concat')).toMatch(/^concat\s+fusion\s+common\s+/);
+    expect(row('manifest')).toMatch(/^manifest\s+dataset\s+core\s+/);
+    expect(row('chimera-task3')).toMatch(/^chimera-task3\s+dataset\s+core\s+/);
+    const json = JSON.parse((await mmsurv(['plugins', '--kind', 'encoder', '--json'])).stdout);
+    expect(json.map((e: { id: string }) => e.id)).toContain('linear');
+    expect(json.every((e: { kind: string }) => e.kind === 'encoder')).toBe(true);
+  });
+
+  it('validate: a typo in a type fails with a did-you-mean; a wrong option type names its JSON path', async () => {
+    const base = { data: { format: 'manifest', root: 'cohort' }, fusion: { type: 'concat' } };
+    const typo = join(dir, 'typo.json');
+    await writeFile(typo, JSON.stringify({ ...base, encoders: { wsi: { type: 'linaer' } } }));
+    let r = await mmsurv(['validate', typo]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('/encoders/wsi/type');
+    expect(r.stderr).toContain("'linear'");
+    expect(r.stderr).toMatch(/did you mean/i);
+
+    const wrongType = join(dir, 'wrong-type.json');
+    await writeFile(wrongType, JSON.stringify({ ...base, encoders: { wsi: { type: 'linear', outDim: '512' } } }));
+    r = await mmsurv(['validate', wrongType]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('/encoders/wsi/outDim');
+    expect(r.stderr).toMatch(/expected integer/);
+    expect(r.stderr).toContain('"512"');
+
+    const good = join(dir, 'good.json');
+    await writeFile(good, JSON.stringify({ _base_: 'wrong-type.json', encoders: { wsi: { outDim: 64 } } }));
+    r = await mmsurv(['validate', good, '--json']);
+    expect(r.exitCode).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.ok).toBe(true);
+    expect(out.resolved.encoders.wsi).toEqual({ type: 'linear', outDim: 64, activation: 'none', maxPatches: null });
+    expect(out.resolved.train.folds).toBe(5); // core defaults are filled in
+  });
+
+  it('synth, inspect and splits work together on a chimera-task3 layout', async () => {
+    const data = join(dir, 'task3');
+    let r = await mmsurv(['synth', '--out', data, '--cases', '30', '--seed', '4', '--layout', 'chimera-task3', '--feature-dim', '8', '--max-patches', '80', '--quiet']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/oracle C-index\s+0\.\d{4}/);
+    r = await mmsurv(['inspect', '--data', data, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.format).toBe('chimera-task3');
+    expect(summary.cases).toBe(30);
+    expect(summary.featureDim).toBe(8);
+    r = await mmsurv(['splits', '--data', data, '--folds', '3', '--seed', '2']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const splits = JSON.parse(await readFile(join(data, 'splits.json'), 'utf8'));
+    expect(splits.assignments).toHaveLength(3);
+    expect(splits.assignments.flatMap((a: { val: string[] }) => a.val).sort()).toHaveLength(30);
+  });
+
+  it('reading a folder that is not a cohort says what was expected', async () => {
+    const r = await mmsurv(['inspect', '--data', dir]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/cannot tell the cohort layout .* --format with one of: chimera-task3, manifest/);
+  });
+});

@@ -1,0 +1,16 @@
+/** Run the built CLI (dist/, made by `npm test`'s pretest build) as a user would. */
+import { execa } from 'execa';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export const projectRoot = resolve(import.meta.dirname, '..', '..');
+export const cliPath = resolve(projectRoot, 'dist', 'core', 'cli', 'bin.js');
+
+export function assertBuilt(): void {
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` (npm test does it first)`);
+}
+
+export async function mmsurv(args: string[], opts: { cwd?: string } = {}) {
+  assertBuilt();
+  return execa('node', [cliPath, ...args], { cwd: opts.cwd ?? projectRoot, reject: false, env: { NO_COLOR: '1' } });
+}
