@@ -8,12 +8,9 @@ import type { Logger } from '../contracts/logger.js';
 import type { ProgressReporter } from '../contracts/progress.js';
 import { createRootContainer } from '../di/container.js';
 import { TOKENS } from '../di/tokens.js';
-import { registerCoreComponents } from '../data/register.js';
-import { loadRegistries } from '../registry/loader.js';
 import type { Registries } from '../registry/registry.js';
 import { ConsoleLogger } from '../services/logger.js';
 import { StreamProgress } from '../services/progress.js';
-import { selectBackend } from '../backend/select.js';
 
 export interface GlobalArgs {
   quiet?: boolean;
@@ -34,6 +31,11 @@ export interface CliContext {
 export async function createCliContext(args: GlobalArgs): Promise<CliContext> {
   const logger = new ConsoleLogger(args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal');
   const progress = new StreamProgress({ quiet: args.quiet });
+  // Imported here, not at the top: `mmsurv --help` must not load tfjs and every plugin.
+  const [{ loadRegistries }, { registerCoreComponents }] = await Promise.all([
+    import('../registry/loader.js'),
+    import('../data/register.js'),
+  ]);
   const registries = await loadRegistries({ builtins: registerCoreComponents, extraRegistryFiles: args.plugins ?? [] });
   const container = createRootContainer({ logger, progress, registries });
   let backend: Backend | undefined;
@@ -44,6 +46,7 @@ export async function createCliContext(args: GlobalArgs): Promise<CliContext> {
     progress,
     async useBackend() {
       if (!backend) {
+        const { selectBackend } = await import('../backend/select.js');
         backend = await selectBackend({ prefer: (args.backend ?? 'auto') as BackendName | 'auto', logger });
         container.register(TOKENS.Backend, { useValue: backend });
       }

@@ -8,8 +8,11 @@ import type { Fusion } from '../contracts/fusion.js';
 import { composeSchema } from '../config/compose-schema.js';
 import { resolveDataRoot } from '../config/data-root.js';
 import { loadConfig } from '../config/load.js';
+import { saveResolvedConfig } from '../config/save.js';
 import { formatIssues, validateConfig } from '../config/validate.js';
+import type { RunStore } from '../contracts/run-store.js';
 import { buildContext, createRunContainer } from '../di/container.js';
+import { TOKENS } from '../di/tokens.js';
 import { loadPatchBag } from '../data/patch-bag.js';
 import { readCohort } from '../data/read-cohort.js';
 import { makeSplits, writeSplits } from '../data/splits.js';
@@ -51,14 +54,17 @@ export async function runDemo(ctx: CliContext, o: DemoOptions): Promise<void> {
   const configFile = join(o.out, 'experiment.json');
   await writeFileAtomic(join(o.out, 'mmsurv.schema.json'), JSON.stringify(composeSchema(ctx.registries), null, 2) + '\n');
   await writeFileAtomic(configFile, JSON.stringify(demoConfig(relative(o.out, o.cohortDir) || '.', o.seed), null, 2) + '\n');
-  const { config } = await loadConfig(configFile);
+  const { config, sources } = await loadConfig(configFile);
   const validation = validateConfig(config, ctx.registries, { file: configFile });
   if (!validation.ok) throw new Error(`the demo config does not validate:\n${formatIssues(validation.errors, configFile)}`);
   say(`   ${configFile}: valid (schema for editors: ${join(o.out, 'mmsurv.schema.json')})`);
-  say(indent(describeComponents(validation.resolved)) + '\n');
+  say(indent(describeComponents(validation.resolved)));
+
+  const run = createRunContainer(ctx.container, { seed: o.seed, runDir: o.out });
+  const saved = await saveResolvedConfig(run.resolve<RunStore>(TOKENS.RunStore), validation.resolved, sources);
+  say(`   resolved config (defaults filled in) -> ${saved}\n`);
 
   say('3. cohort');
-  const run = createRunContainer(ctx.container, { seed: o.seed, runDir: o.out });
   const data = { ...(validation.resolved['data'] as { format: string }), root: resolveDataRoot(validation.resolved, configFile) };
   const cohort = await readCohort(ctx.registries, data, buildContext(run, 'data'));
   say(indent(formatCohortSummary(summarizeCohort(cohort))) + '\n');

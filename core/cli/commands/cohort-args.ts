@@ -1,8 +1,5 @@
 import type { Argv } from 'yargs';
 import type { Cohort } from '../../contracts/dataset-reader.js';
-import { buildContext, createRunContainer } from '../../di/container.js';
-import { detectFormat } from '../../data/detect-format.js';
-import { readCohort } from '../../data/read-cohort.js';
 import type { CliContext } from '../context.js';
 
 export interface CohortArgs {
@@ -19,6 +16,11 @@ export function cohortOptions<T>(y: Argv<T>): Argv<T & CohortArgs> {
 
 /** Read the cohort named by --data/--format, printing the reader's warnings. */
 export async function readCohortFromArgs(ctx: CliContext, args: CohortArgs): Promise<Cohort> {
+  const [{ buildContext, createRunContainer }, { detectFormat }, { readCohort }] = await Promise.all([
+    import('../../di/container.js'),
+    import('../../data/detect-format.js'),
+    import('../../data/read-cohort.js'),
+  ]);
   const format = args.format ?? detectFormat(args.data);
   if (!format) {
     throw new Error(

@@ -1,6 +1,5 @@
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { runDemo } from '../demo.js';
 import { createCliContext, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
@@ -21,6 +20,7 @@ export const demoCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 demo --out /tmp/demo --cases 60 --seed 3', 'a smaller demo elsewhere') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
+    const { runDemo } = await import('../demo.js');
     const out = resolve(args.out);
     await runDemo(ctx, { out, cohortDir: join(out, 'cohort'), cases: args.cases, seed: args.seed });
   },

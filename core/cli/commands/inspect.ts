@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { summarizeCohort } from '../../data/summary.js';
 import { createCliContext, type GlobalArgs } from '../context.js';
 import { cohortOptions, readCohortFromArgs, type CohortArgs } from './cohort-args.js';
 import { formatCohortSummary } from './format-summary.js';
@@ -17,6 +16,7 @@ export const inspectCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 inspect --data data/task3', 'summarise a CHIMERA Task 3 training folder') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
+    const { summarizeCohort } = await import('../../data/summary.js');
     const summary = summarizeCohort(await readCohortFromArgs(ctx, args));
     process.stdout.write((args.json ? JSON.stringify(summary, null, 2) : formatCohortSummary(summary)) + '\n');
   },

@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { composeSchema } from '../../config/compose-schema.js';
 import { writeFileAtomic } from '../../services/run-store.js';
 import { createCliContext, type GlobalArgs } from '../context.js';
 
@@ -16,6 +15,7 @@ export const schemaCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 schema --out mmsurv.schema.json', 'then put "$schema": "./mmsurv.schema.json" in your config') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
+    const { composeSchema } = await import('../../config/compose-schema.js');
     const text = JSON.stringify(composeSchema(ctx.registries), null, 2) + '\n';
     if (!args.out) {
       process.stdout.write(text);

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { makeSplits, writeSplits } from '../../data/splits.js';
 import { createCliContext, type GlobalArgs } from '../context.js';
 import { cohortOptions, readCohortFromArgs, type CohortArgs } from './cohort-args.js';
 
@@ -21,6 +20,7 @@ export const splitsCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 splits --data data/demo --folds 5 --seed 1', 'write data/demo/splits.json') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
+    const { makeSplits, writeSplits } = await import('../../data/splits.js');
     const cohort = await readCohortFromArgs(ctx, args);
     const splits = makeSplits(cohort.cases, { folds: args.folds, seed: args.seed });
     const out = args.out ?? join(args.data, 'splits.json');

@@ -1,5 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { synthesizeCohort } from '../../data/synth/index.js';
 import { createCliContext, type GlobalArgs } from '../context.js';
 import { formatSynthSummary } from './format-summary.js';
 
@@ -35,6 +34,7 @@ export const synthCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 synth --out data/task3 --layout chimera-task3 --cases 176 --feature-dim 1024 --max-patches 4096', 'CHIMERA Task 3 sized') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
+    const { synthesizeCohort } = await import('../../data/synth/index.js');
     const summary = await synthesizeCohort({
       out: args.out,
       cases: args.cases,

@@ -1,6 +1,4 @@
 import type { CommandModule } from 'yargs';
-import { loadConfig } from '../../config/load.js';
-import { formatIssues, validateConfig } from '../../config/validate.js';
 import { createCliContext, type GlobalArgs } from '../context.js';
 import { describeComponents } from './describe-config.js';
 
@@ -21,6 +19,7 @@ export const validateCommand: CommandModule<GlobalArgs, Args> = {
       .example('$0 validate experiments/task3.json', 'validate a config') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
+    const [{ loadConfig }, { formatIssues, validateConfig }] = await Promise.all([import('../../config/load.js'), import('../../config/validate.js')]);
     const { config, sources } = await loadConfig(args.config);
     const result = validateConfig(config, ctx.registries, { file: args.config });
     if (args.json) {

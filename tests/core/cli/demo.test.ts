@@ -22,10 +22,14 @@ describe('mmsurv demo (npm start)', () => {
       expect(r.stdout).toContain('tensors left after the forward pass: 0');
       expect(r.stderr).toMatch(/backend: wasm|backend: cpu|backend: tfjs-node/);
     }
-    for (const f of ['experiment.json', 'mmsurv.schema.json', 'splits.json', 'cohort/cohort.json', 'cohort/truth.csv']) {
+    for (const f of ['experiment.json', 'config.resolved.json', 'mmsurv.schema.json', 'splits.json', 'cohort/cohort.json', 'cohort/truth.csv']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
     const config = JSON.parse(await readFile(join(dir, 'experiment.json'), 'utf8'));
     expect(config.data.root).toBe('cohort');
+    const resolved = JSON.parse(await readFile(join(dir, 'config.resolved.json'), 'utf8'));
+    expect(resolved.train).toMatchObject({ folds: 5, seed: 3, epochs: 20 }); // defaults filled in
+    expect(resolved.fusion).toEqual({ type: 'concat', pool: 'mean' });
+    expect(resolved._sources_).toEqual([join(dir, 'experiment.json')]);
   });
 });

@@ -107,12 +107,11 @@ describe('manifest reader', () => {
 
   it('options are validated by readCohort (unknown option, default manifest name)', async () => {
     const err = await errorOf(() => readCohort(registries(), { format: 'manifest', root, manifests: 'x.json' }, testContext()));
-    expect(err.message).toContain("invalid options for dataset reader 'manifest'");
-    expect(err.message).toContain("data: must NOT have additional properties 'manifests'");
+    expect(err.message).toContain("/data/manifests: unknown key 'manifests'; did you mean 'manifest'?");
     const unknown = await errorOf(() => readCohort(registries(), { format: 'manifestt', root }, testContext()));
-    expect(unknown.message).toContain('manifest');
+    expect(unknown.message).toContain("/data/format: unknown dataset 'manifestt'; did you mean 'manifest'?");
     const noFormat = await errorOf(() => readCohort(registries(), { format: 3 as never, root }, testContext()));
-    expect(noFormat.message).toBe('data: expected "format", a dataset reader id (chimera-task3, manifest), found 3');
+    expect(noFormat.message).toContain('/data/format: expected string, found number 3; valid dataset ids: chimera-task3, manifest');
     const noRoot = await errorOf(() => readCohort(registries(), { format: 'manifest', root: '' }, testContext()));
     expect(noRoot.message).toBe('data: expected "root", the cohort folder, found ""');
   });
