@@ -178,8 +178,14 @@ export function kmTimes(map: KmTimeCalibration, risks: ArrayLike<number>): Float
 
 /**
  * Restricted mean survival time of a discrete-time prediction: the area under S(t) up to the last bin edge, with S
- * linear inside each bin (S(edge_0 = 0) = 1, S(edge_k) = S_k). A time-like summary of a discrete head; it orders
- * cases like the risk -RMST, and like the head's risk -sum(S) when the bins have equal widths.
+ * linear inside each bin (S(edge_0 = 0) = 1, S(edge_k) = S_k). A time-like summary on the model's own time scale:
+ * strictly increasing in every S_k (each has weight (w_k + w_{k+1}) / 2 > 0), so it never ties two predictions that
+ * differ in one direction, but it orders cases like the risk -RMST, which is not the head's risk -sum(S) when the
+ * bins (quantiles of event times) have unequal widths.
+ *
+ * For challenge outputs from a discrete head use the Kaplan-Meier calibration of its risk instead, which keeps the
+ * guarantee exactly: `fitKmTimeCalibration(trainSurv.map(riskFromSurvival), km)` then `kmTime(map, riskFromSurvival(S))`
+ * (tested as a property in tests/core/survival/calibration.test.ts).
  */
 export function restrictedMeanTime(edges: ArrayLike<number>, surv: ArrayLike<number>): number {
   if (edges.length !== surv.length + 1) {

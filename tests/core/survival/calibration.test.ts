@@ -8,6 +8,7 @@ import {
   restrictedMeanTime,
 } from '../../../core/survival/calibration.js';
 import { harrellC } from '../../../core/survival/concordance.js';
+import { riskFromSurvival, survivalFromHazards } from '../../../core/survival/predict.js';
 
 /** A random cohort: times with ties, events with a given censoring rate, risks with ties. */
 const cohort = (censoring: number) =>
@@ -119,5 +120,43 @@ describe('kaplanMeierSteps and restrictedMeanTime', () => {
   it('RMST is the area under the piecewise-linear S over the bins', () => {
     expect(restrictedMeanTime([0, 10, 20], [0.8, 0.5])).toBeCloseTo(((1 + 0.8) / 2) * 10 + ((0.8 + 0.5) / 2) * 10, 12);
     expect(() => restrictedMeanTime([0, 1], [0.5, 0.4])).toThrow(/expected 3 bin edges/);
+  });
+
+  it('discrete heads: KM calibration of risk = -sum(S) is tie-free and keeps C (property)', () => {
+    const head = (n: number) =>
+      fc.array(fc.array(fc.integer({ min: 1, max: 60 }).map((k) => k / 100), { minLength: 4, maxLength: 4 }), { minLength: n, maxLength: n });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 12, max: 80 }).chain((n) =>
+          fc.record({
+            time: fc.array(fc.integer({ min: 1, max: 60 }), { minLength: n, maxLength: n }),
+            event: fc.array(fc.double({ min: 0, max: 1, noNaN: true }).map((u) => u >= 0.8), { minLength: n, maxLength: n }),
+            hazards: head(n),
+          }),
+        ).filter((c) => c.time.some((t, i) => c.event[i] && t < Math.max(...c.time))),
+        ({ time, event, hazards }) => {
+          const risk = hazards.map((h) => riskFromSurvival(survivalFromHazards(h)));
+          fc.pre(new Set(risk).size >= 2);
+          const map = fitKmTimeCalibration(risk, kaplanMeierSteps(time, event));
+          const out = kmTimes(map, risk);
+          const cRisk = harrellC(time, event, risk);
+          const cOut = harrellC(time, event, Array.from(out, (t) => -t));
+          expect(cOut.cIndex).toBe(cRisk.cIndex);
+          expect(new Set(out).size).toBe(new Set(risk).size);
+        },
+      ),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+
+  it('RMST grows strictly when any S_k grows (unequal bins)', () => {
+    const edges = [0, 3, 10, 11, 40];
+    const S = [0.9, 0.7, 0.65, 0.3];
+    const base = restrictedMeanTime(edges, S);
+    for (let k = 0; k < S.length; k++) {
+      const up = S.slice();
+      up[k] = up[k]! + 0.01;
+      expect(restrictedMeanTime(edges, up)).toBeGreaterThan(base);
+    }
   });
 });
