@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { demoCommand } from './demo.js';
 import { inspectCommand } from './inspect.js';
+import { metricsCommand } from './metrics.js';
 import { pluginsCommand } from './plugins.js';
 import { schemaCommand } from './schema.js';
 import { splitsCommand } from './splits.js';
@@ -13,6 +14,7 @@ export const commands: CommandModule<any, any>[] = [
   synthCommand,
   inspectCommand,
   splitsCommand,
+  metricsCommand,
   validateCommand,
   schemaCommand,
   pluginsCommand,
