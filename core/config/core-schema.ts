@@ -82,7 +82,21 @@ const trainSchema: JsonSchema = {
     weightDecay: { type: 'number', minimum: 0, default: 0, description: 'Weight decay (L2 for adam/sgd, decoupled for adamw).' },
     optimizer: { enum: ['adam', 'adamw', 'radam', 'sgd'], default: 'adam', description: 'Optimiser.' },
     seed: { type: 'integer', default: 0, description: 'Seed of every random stream of the run (splits, init, sampling).' },
-    maxPatches: { type: 'integer', minimum: 1, default: 4096, description: 'Most patches sampled per slide bag in training.' },
+    maxPatches: {
+      type: ['integer', 'null'], minimum: 1, default: 4096,
+      description: 'Most patches per case in a training step: a random subset (seeded per epoch); all patches at evaluation. null: all.',
+    },
+    schedule: { enum: ['constant', 'cosine'], default: 'constant', description: 'Learning-rate schedule, stepped per optimiser step.' },
+    warmupEpochs: { type: 'number', minimum: 0, default: 0, description: 'Linear warm-up of the learning rate over this many epochs.' },
+    sampling: {
+      enum: ['shuffle', 'balanced'], default: 'shuffle',
+      description: 'Order of training cases per epoch: a shuffle, or class-balanced draws with replacement (equal weight to event and censored cases, as HKKH).',
+    },
+    evalTimes: {
+      type: ['array', 'null'], items: { type: 'number', exclusiveMinimum: 0 }, default: null,
+      description: 'Times for AUC(t), Brier(t) and the surv_<t> columns of oof.csv; null: the quartiles of the observed event times.',
+    },
+    minEpochs: { type: 'integer', minimum: 1, default: 1, description: 'Model selection and early stopping consider epochs from this one on (SurvPGC: 10).' },
     gradAccumulation: { type: 'integer', minimum: 1, default: 1, description: 'Batches whose gradients are summed before a step.' },
     earlyStopping: {
       type: 'object',

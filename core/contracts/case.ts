@@ -13,6 +13,7 @@
  *   saved gene order (`alignRna` in core/data) before encoding.
  * - `clinical` values are a string, a finite number, or null for missing. Readers map the cohort's missing markers
  *   (CHIMERA's -1, "", null, "NA") to null; label keys never appear in `clinical`.
+ * - `knowledge` is filled by the trainer from the configured KnowledgeSources (never from the label).
  * - A PatchBag's `features` (when present) has length n * dim, row-major; `coords` has length n * 2 (x, y).
  *
  * @example
@@ -26,6 +27,7 @@
  *   meta: { cancerType: 'bladder', cohort: '3A' },
  * };
  */
+import type { KnowledgeText } from './knowledge-source.js';
 import type { SurvivalLabel } from './survival-label.js';
 
 /** Where a bag's patch features live on disk. */
@@ -76,5 +78,11 @@ export interface Case {
   rna?: RnaProfile;
   clinical?: ClinicalRecord;
   texts?: Record<string, string>;
+  /**
+   * Knowledge texts attached before training by the run's KnowledgeSources (config `knowledge`), in the order of
+   * the sources; text encoders (`encoders.<name>: { type: 'text-embedding', roles: [...] }`) read them. Readers
+   * never set it.
+   */
+  knowledge?: KnowledgeText[];
   meta?: CaseMeta;
 }

@@ -66,6 +66,12 @@ export interface ComponentSpec<K extends ComponentKind = ComponentKind, O = any>
   id: string;
   description: string;
   optionsSchema: JsonSchema;
+  /**
+   * Encoders only: the Case modalities it can read (config key under `encoders`, e.g. ['wsi'] or ['rna']; a text
+   * encoder lists the keys it is usually configured under). The conformance suite builds each encoder under each
+   * of these keys; `mmsurv plugins` shows them.
+   */
+  modalities?: readonly string[];
   create(options: O, ctx: BuildContext): ComponentKinds[K];
 }
 

@@ -11,7 +11,9 @@
  *   source; in 'eval' mode it is deterministic.
  * - `fit` sees training cases only (no leakage from validation or test); `state()` returns everything `fit`
  *   learned as JSON so it can travel into the container; `restore(state)` is its inverse.
- * - `variables` are the trainable tf.Variables the encoder owns; `dispose()` frees them.
+ * - `variables` are the trainable tf.Variables the encoder owns, all created by the end of `fit` or `restore`, in
+ *   a fixed order with fixed shapes for a given state: saved weights are these values in this order.
+ *   `dispose()` frees them.
  *
  * @example
  * const enc = registries.encoder.build({ type: 'linear', outDim: 256 }, ctx, 'encoders.wsi');
@@ -33,5 +35,11 @@ export interface Encoder {
   state?(): unknown;
   restore?(state: unknown): void;
   encode(c: Case, mode: Mode): tf.Tensor2D | null;
+  /**
+   * Optional, for reports: per-token scores of this case in eval mode, aligned with the tokens' source rows (e.g.
+   * ABMIL's softmax weights over patches, in slide order). Plain arrays, no tensors left behind; null when the
+   * case lacks the modality.
+   */
+  explain?(c: Case): Record<string, Float32Array> | null;
   dispose(): void;
 }

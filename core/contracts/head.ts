@@ -28,5 +28,10 @@ export interface Head {
   forward(z: tf.Tensor2D): tf.Tensor2D;
   loss(out: tf.Tensor2D, labels: readonly SurvivalLabel[]): tf.Scalar;
   predict(out: tf.Tensor2D): SurvivalPrediction[];
+  /**
+   * Optional (Cox heads): fit the Breslow baseline hazard from the final training-fold risks, called by the trainer
+   * after training; afterwards `predict` also returns S(t). Persisted by `state()`.
+   */
+  fitBaseline?(risks: ArrayLike<number>, labels: readonly SurvivalLabel[]): void;
   dispose(): void;
 }

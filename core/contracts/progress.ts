@@ -12,7 +12,8 @@
  * task.done();
  */
 export interface ProgressTask {
-  tick(n?: number): void;
+  /** Advance by n (default 1); `status` (e.g. 'loss 0.512 val C 0.713') is shown after the counts. */
+  tick(n?: number, status?: string): void;
   done(): void;
 }
 

@@ -37,21 +37,24 @@ export class StreamProgress implements ProgressReporter {
     let count = 0;
     let lastLine = started;
     let finished = false;
+    let status = '';
     const render = (final: boolean): string => {
       const elapsed = (this.now() - started) / 1000;
       const rate = elapsed > 0 ? count / elapsed : 0;
       const eta = rate > 0 ? (total - count) / rate : Infinity;
       const pct = total > 0 ? Math.min(100, (100 * count) / total) : 100;
       const tail = final ? `in ${formatSeconds(elapsed)}` : `${rate.toFixed(1)}/s ETA ${formatSeconds(eta)}`;
-      if (!this.tty) return `${label}: ${count}/${total} (${pct.toFixed(0)}%) ${tail}`;
+      const extra = status ? ` ${status}` : '';
+      if (!this.tty) return `${label}: ${count}/${total} (${pct.toFixed(0)}%)${extra} ${tail}`;
       const width = 24;
       const filled = Math.round((pct / 100) * width);
-      return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total} ${tail}`;
+      return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count}/${total}${extra} ${tail}`;
     };
     return {
-      tick: (n = 1) => {
+      tick: (n = 1, note?: string) => {
         if (finished) return;
         count += n;
+        if (note !== undefined) status = note;
         const t = this.now();
         if (this.tty) this.stream.write(`\r${render(false)}\x1b[K`);
         else if (t - lastLine >= interval) { this.stream.write(render(false) + '\n'); lastLine = t; }

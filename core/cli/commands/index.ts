@@ -1,7 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { demoCommand } from './demo.js';
 import { inspectCommand } from './inspect.js';
+import { evaluateCommand } from './evaluate.js';
 import { metricsCommand } from './metrics.js';
+import { predictCommand } from './predict.js';
+import { trainCommand } from './train.js';
 import { pluginsCommand } from './plugins.js';
 import { schemaCommand } from './schema.js';
 import { splitsCommand } from './splits.js';
@@ -14,6 +17,9 @@ export const commands: CommandModule<any, any>[] = [
   synthCommand,
   inspectCommand,
   splitsCommand,
+  trainCommand,
+  evaluateCommand,
+  predictCommand,
   metricsCommand,
   validateCommand,
   schemaCommand,

@@ -99,6 +99,7 @@ describe('validateConfig', () => {
     expect(resolved.train).toEqual({
       folds: 3, epochs: 2, batchSize: 1, lr: 1e-4, weightDecay: 0, optimizer: 'adam', seed: 0, maxPatches: 4096,
       gradAccumulation: 1, earlyStopping: { metric: 'c-index', patience: 3 }, selection: 'best',
+      schedule: 'constant', warmupEpochs: 0, sampling: 'shuffle', evalTimes: null, minEpochs: 1,
     });
     expect(resolved.encoders).toEqual({
       wsi: { type: 'abmil', dim: 256, dropout: 0.25, gated: true },

@@ -1,0 +1,185 @@
+/**
+ * `mmsurv train`: k-fold cross-validation of one experiment config into a run directory.
+ *
+ * The run directory holds config.resolved.json, splits.json, fold-K/ (model, calibration, result, checkpoints
+ * while training), oof.csv, summary.json and summary.csv. An existing run directory is never overwritten: with
+ * `resume` the finished folds are kept, an unfinished fold continues from its last checkpoint, and the config must
+ * be the one the run started with; without `resume` a directory that already holds a run is refused.
+ *
+ * Folds run one after another, or in `workers` worker threads (each with its own tfjs), with the same results.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import type { Backend } from '../contracts/backend.js';
+import type { Case } from '../contracts/case.js';
+import type { Logger } from '../contracts/logger.js';
+import type { ProgressReporter } from '../contracts/progress.js';
+import type { RunStore } from '../contracts/run-store.js';
+import { resolveDataRoot } from '../config/data-root.js';
+import { readResolvedConfig, saveResolvedConfig, RESOLVED_CONFIG_FILE } from '../config/save.js';
+import { resolveAndValidate } from '../config/validate.js';
+import { buildContext, createRunContainer } from '../di/container.js';
+import { TOKENS } from '../di/tokens.js';
+import { readCohort, type DataSection } from '../data/read-cohort.js';
+import { makeSplits, readSplits, writeSplits, type Splits } from '../data/splits.js';
+import type { ModelConfig } from '../model/survival-model.js';
+import type { Registries } from '../registry/registry.js';
+import { attachKnowledge, buildKnowledgeSources, loadCaseBags } from './prepare-cases.js';
+import { formatRunSummary, oofCsv, runSummary, summaryCsv, type RunSummary } from './run-outputs.js';
+import { trainSettings, type TrainSettings } from './settings.js';
+import { trainFold, type FoldResult } from './train-fold.js';
+
+export interface CrossValidateOptions {
+  configFile: string;
+  runDir: string;
+  resume?: boolean;
+  /** Folds in parallel worker threads (1 = in this thread). */
+  workers?: number;
+  /** A splits.json to use (default: the data root's splits.json when it matches, else new splits saved in the run). */
+  splitsFile?: string;
+  /** Extra registry files (`--plugins`), passed on to workers. */
+  pluginFiles?: string[];
+  /** Tests: stop every fold after this many epochs of this call, as if the process were killed. */
+  stopAfterEpochs?: number;
+}
+
+export interface TrainContext {
+  registries: Registries;
+  container: DependencyContainer;
+  backend: Backend;
+}
+
+/** Everything a fold needs that can be rebuilt from files (the unit of work sent to a worker). */
+export interface PreparedRun {
+  config: Record<string, unknown>;
+  settings: TrainSettings;
+  cases: Case[];
+  splits: Splits;
+  evalTimes: number[];
+}
+
+export async function prepareRun(ctx: TrainContext, o: CrossValidateOptions): Promise<PreparedRun> {
+  const { config } = await resolveAndValidate(o.configFile, ctx.registries, { require: ['data', 'encoders', 'fusion', 'head'] });
+  const settings = trainSettings(config);
+  const data = { ...(config['data'] as DataSection), root: resolveDataRoot(config, o.configFile) };
+  const container = createRunContainer(ctx.container, { seed: settings.seed });
+  const cohort = await readCohort(ctx.registries, data, buildContext(container, 'data'));
+  const logger = container.resolve<Logger>(TOKENS.Logger);
+  for (const w of cohort.warnings) logger.warn(w);
+  const labelled = cohort.cases.filter((c) => c.label);
+  if (labelled.length < cohort.cases.length) {
+    logger.warn(`${cohort.cases.length - labelled.length} of ${cohort.cases.length} cases have no survival label and are left out of training`);
+  }
+  if (labelled.length < settings.folds * 2) {
+    throw new Error(`${o.configFile}: ${labelled.length} labelled cases cannot make ${settings.folds} folds (train.folds); need at least ${settings.folds * 2}`);
+  }
+  const splits = await chooseSplits(o, data.root, labelled, settings);
+  const progress = container.resolve<ProgressReporter>(TOKENS.Progress);
+  let cases = await loadCaseBags(labelled, progress);
+  cases = await attachKnowledge(cases, buildKnowledgeSources(ctx.registries, config, container), container);
+  const evalTimes = settings.evalTimes ?? defaultEvalTimes(cases);
+  return { config, settings, cases, splits, evalTimes };
+}
+
+async function chooseSplits(o: CrossValidateOptions, dataRoot: string, cases: readonly Case[], settings: TrainSettings): Promise<Splits> {
+  const ids = new Set(cases.map((c) => c.id));
+  const check = (s: Splits, file: string): Splits => {
+    if (s.folds !== settings.folds) throw new Error(`${file}: has ${s.folds} folds, the config asks for train.folds = ${settings.folds}`);
+    for (const a of s.assignments) {
+      for (const id of [...a.train, ...a.val]) {
+        if (!ids.has(id)) throw new Error(`${file}: fold ${a.fold + 1} names case '${id}', which is not a labelled case of the cohort`);
+      }
+    }
+    const covered = new Set(s.assignments.flatMap((a) => a.val));
+    const missing = [...ids].filter((id) => !covered.has(id));
+    if (missing.length) throw new Error(`${file}: ${missing.length} labelled case(s) are in no validation fold, e.g. '${missing[0]}'; make the splits again`);
+    return s;
+  };
+  const inRun = join(o.runDir, 'splits.json');
+  if (o.resume && existsSync(inRun)) return check(await readSplits(inRun), inRun);
+  if (o.splitsFile) return check(await readSplits(o.splitsFile), o.splitsFile);
+  const inData = join(dataRoot, 'splits.json');
+  if (existsSync(inData)) {
+    const s = await readSplits(inData);
+    if (s.folds === settings.folds) return check(s, inData);
+  }
+  return makeSplits(cases as Case[], { folds: settings.folds, seed: settings.seed });
+}
+
+/** The quartiles of the observed event times (type-1 quantiles: observed values), distinct. */
+export function defaultEvalTimes(cases: readonly Case[]): number[] {
+  const t = cases.filter((c) => c.label!.event).map((c) => c.label!.time).sort((a, b) => a - b);
+  if (t.length === 0) return [];
+  const q = (p: number) => t[Math.max(0, Math.ceil(p * t.length) - 1)]!;
+  return [...new Set([q(0.25), q(0.5), q(0.75)])];
+}
+
+export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions): Promise<RunSummary> {
+  const started = Date.now();
+  const runDir = resolve(o.runDir);
+  const store = createRunContainer(ctx.container, { seed: 0, runDir }).resolve<RunStore>(TOKENS.RunStore);
+  const logger = ctx.container.resolve<Logger>(TOKENS.Logger);
+  const hasRun = existsSync(join(runDir, RESOLVED_CONFIG_FILE));
+  if (hasRun && !o.resume) {
+    throw new Error(`${runDir} already holds a run (config.resolved.json); pass --resume to continue it, or choose another --out. Nothing was changed.`);
+  }
+  const run = await prepareRun(ctx, o);
+  const { config, settings, cases, splits, evalTimes } = run;
+  if (hasRun) {
+    const previous = (await readResolvedConfig(store)).config;
+    const { _sources_: _a, ...now } = config;
+    if (JSON.stringify(previous) !== JSON.stringify(now)) {
+      throw new Error(`${runDir}: --resume with a config that differs from the one this run started with (${join(runDir, RESOLVED_CONFIG_FILE)}); use the same config or another --out`);
+    }
+  }
+
+  const { sources } = await import('../config/load.js').then((m) => m.loadConfig(o.configFile));
+  await saveResolvedConfig(store, config, sources);
+  await writeSplits(join(runDir, 'splits.json'), splits);
+
+  const byId = new Map(cases.map((c) => [c.id, c]));
+  const workers = Math.max(1, Math.min(o.workers ?? 1, settings.folds));
+  let results: FoldResult[];
+  if (workers > 1) {
+    const { runFoldsInWorkers } = await import('./fold-pool.js');
+    results = await runFoldsInWorkers({
+      configFile: resolve(o.configFile), runDir, workers, folds: settings.folds, resume: o.resume ?? false,
+      backend: ctx.backend.name, pluginFiles: o.pluginFiles ?? [], ...(o.splitsFile ? { splitsFile: resolve(o.splitsFile) } : {}),
+      ...(o.stopAfterEpochs !== undefined ? { stopAfterEpochs: o.stopAfterEpochs } : {}),
+    }, logger);
+  } else {
+    results = [];
+    for (const a of splits.assignments) {
+      results.push(await trainFold({
+        fold: a.fold,
+        train: a.train.map((id) => byId.get(id)!),
+        val: a.val.map((id) => byId.get(id)!),
+        config: config as ModelConfig & Record<string, unknown>,
+        settings, registries: ctx.registries, parent: ctx.container, runDir, evalTimes,
+        resume: o.resume ?? false,
+        ...(o.stopAfterEpochs !== undefined ? { stopAfterEpochs: o.stopAfterEpochs } : {}),
+      }));
+    }
+  }
+  const name = typeof config['name'] === 'string' ? (config['name'] as string) : basename(runDir);
+  const summary = runSummary(name, results, { seed: settings.seed, backend: ctx.backend.name, seconds: (Date.now() - started) / 1000, evalTimes, config });
+  if (results.some((r) => r.interrupted)) return summary;
+  await store.writeText('oof.csv', oofCsv(results.flatMap((r) => r.rows), evalTimes));
+  await store.writeJson('summary.json', summary);
+  await store.writeText('summary.csv', summaryCsv(summary));
+  return summary;
+}
+
+export { formatRunSummary };
+
+/** Read a finished run's summary (for evaluate/predict). */
+export async function readRunSummary(runDir: string): Promise<RunSummary> {
+  const file = join(runDir, 'summary.json');
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as RunSummary;
+  } catch (err) {
+    throw new Error(`${file}: cannot read the run summary (${(err as Error).message}); did \`mmsurv train\` finish for this run?`);
+  }
+}

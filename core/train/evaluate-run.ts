@@ -1,0 +1,42 @@
+/**
+ * `mmsurv evaluate`: the metrics of a run recomputed from its saved predictions (oof.csv) alone, so a changed
+ * metric definition or an edited oof.csv is re-scored without retraining. Fold sizes, epochs and timings come from
+ * summary.json; every metric comes from oof.csv.
+ */
+import { join, resolve } from 'node:path';
+import { readDelimited } from '../data/csv.js';
+import { readRunSummary } from './cross-validate.js';
+import { runSummary, type RunSummary } from './run-outputs.js';
+import { foldMetrics, type FoldResult, type OofRow } from './train-fold.js';
+
+export async function evaluateRun(runDir: string): Promise<RunSummary> {
+  const dir = resolve(runDir);
+  const saved = await readRunSummary(dir);
+  const file = join(dir, 'oof.csv');
+  const table = await readDelimited(file);
+  const col = (name: string) => {
+    const i = table.header.indexOf(name);
+    if (i < 0) throw new Error(`${file}: no column '${name}'; expected id,fold,time,event,risk,surv_<t>...`);
+    return i;
+  };
+  const [ci, fi, ti, ei, ri] = ['id', 'fold', 'time', 'event', 'risk'].map(col) as [number, number, number, number, number];
+  const survCols = saved.eval_times.map((t) => table.header.indexOf(`surv_${t}`));
+  const rows: OofRow[] = table.rows.map((r, k) => {
+    const num = (i: number, name: string) => {
+      const v = Number(r[i]);
+      if (r[i] === '' || !Number.isFinite(v)) throw new Error(`${file}:${table.rowLines[k]}: column '${name}': expected a number, found ${JSON.stringify(r[i])}`);
+      return v;
+    };
+    const surv = survCols.every((c) => c >= 0 && r[c] !== '') ? survCols.map((c) => num(c, table.header[c]!)) : null;
+    return { id: r[ci]!, fold: num(fi, 'fold') - 1, time: num(ti, 'time'), event: num(ei, 'event'), risk: num(ri, 'risk'), predictedTime: NaN, surv };
+  });
+  const results: FoldResult[] = saved.folds.map((f) => {
+    const foldRows = rows.filter((r) => r.fold === f.fold - 1);
+    const { metrics, note } = foldMetrics(foldRows, saved.eval_times);
+    return {
+      fold: f.fold - 1, nTrain: f.n_train, nVal: foldRows.length, epochs: f.epochs, bestEpoch: f.best_epoch, history: [],
+      metrics, ...(note ? { metricsNote: note } : {}), rows: foldRows, seconds: f.seconds,
+    };
+  });
+  return runSummary(saved.name, results, { seed: saved.seed, backend: saved.backend, seconds: saved.seconds, evalTimes: saved.eval_times, config: saved.config });
+}
