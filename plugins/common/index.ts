@@ -1,12 +1,24 @@
 /**
- * plugins/common: building blocks shared by the published methods.
- * (Grows with the component library: ABMIL, TransMIL, SNN, MLP, tabular, Kronecker, co-attention ...)
+ * plugins/common: building blocks shared by the published methods: token projections, MLP/SNN/ABMIL/tabular
+ * encoders, simple fusions, and the discrete-hazard and Cox heads.
  */
 import type { Registrar } from '../../core/contracts/component.js';
+import { abmilEncoderSpec } from './abmil-encoder.js';
 import { concatFusionSpec } from './concat-fusion.js';
+import { coxHeadSpec } from './cox-head.js';
+import { discreteHeadSpec } from './discrete-head.js';
 import { linearEncoderSpec } from './linear-encoder.js';
+import { mlpEncoderSpec } from './mlp-encoder.js';
+import { snnEncoderSpec } from './snn-encoder.js';
+import { tabularEncoderSpec } from './tabular-encoder.js';
 
 export function register(r: Registrar): void {
   r.encoder(linearEncoderSpec);
+  r.encoder(mlpEncoderSpec);
+  r.encoder(snnEncoderSpec);
+  r.encoder(abmilEncoderSpec);
+  r.encoder(tabularEncoderSpec);
   r.fusion(concatFusionSpec);
+  r.head(discreteHeadSpec);
+  r.head(coxHeadSpec);
 }
