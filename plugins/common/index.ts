@@ -7,6 +7,9 @@ import { abmilEncoderSpec } from './abmil-encoder.js';
 import { concatFusionSpec } from './concat-fusion.js';
 import { coxHeadSpec } from './cox-head.js';
 import { discreteHeadSpec } from './discrete-head.js';
+import { kroneckerFusionSpec } from './kronecker-fusion.js';
+import { mcatFusionSpec } from './mcat-fusion.js';
+import { survPathFusionSpec } from './survpath-fusion.js';
 import { linearEncoderSpec } from './linear-encoder.js';
 import { mlpEncoderSpec } from './mlp-encoder.js';
 import { snnEncoderSpec } from './snn-encoder.js';
@@ -19,6 +22,9 @@ export function register(r: Registrar): void {
   r.encoder(abmilEncoderSpec);
   r.encoder(tabularEncoderSpec);
   r.fusion(concatFusionSpec);
+  r.fusion(kroneckerFusionSpec);
+  r.fusion(mcatFusionSpec);
+  r.fusion(survPathFusionSpec);
   r.head(discreteHeadSpec);
   r.head(coxHeadSpec);
 }
