@@ -10,26 +10,26 @@ beforeAll(async () => { dir = await mkdtemp(join(tmpdir(), 'mmsurv-demo-')); });
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
 
 describe('mmsurv demo (npm start)', () => {
-  it('runs every stage on a generated cohort and can be run again in the same folder', async () => {
+  it('synthesises a cohort, cross-validates the chimera-bilinear preset, and reuses the finished run when run again', async () => {
+    const outputs: string[] = [];
     for (let run = 0; run < 2; run++) {
-      const r = await mmsurv(['demo', '--out', dir, '--cases', '40', '--seed', '3']);
+      const r = await mmsurv(['demo', '--out', dir, '--cases', '40', '--seed', '3', '--epochs', '1', '--workers', '1']);
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/oracle C-index\s+0\.\d{4}/);
-      expect(r.stdout).toContain('experiment.json: valid');
-      expect(r.stdout).toMatch(/cases\s+40 \(40 with outcome\)/);
-      expect(r.stdout).toMatch(/5 folds, validation sizes 8\/8\/8\/8\/8/);
-      expect(r.stdout).toMatch(/wsi \[\d+, 32\] \+ rna \[1, 32\] -> fused z \[1, 64\]/);
-      expect(r.stdout).toContain('tensors left after the forward pass: 0');
+      expect(r.stdout).toContain('experiment.json: valid, inherits');
+      expect(r.stdout).toMatch(/fusion\s+chimera.lowrank-bilinear/);
+      expect(r.stdout).toMatch(/C-index 0\.\d{4} \+- 0\.\d{4}/);
       expect(r.stderr).toMatch(/backend: wasm|backend: cpu|backend: tfjs-node/);
+      outputs.push(r.stdout.slice(r.stdout.indexOf('fold  n_val')));
     }
-    for (const f of ['experiment.json', 'config.resolved.json', 'mmsurv.schema.json', 'splits.json', 'cohort/cohort.json', 'cohort/truth.csv']) {
+    expect(outputs[1]!.replace(/\(\d+ s on/, '')).toBe(outputs[0]!.replace(/\(\d+ s on/, '')); // resumed: same numbers
+    const runDir = join(dir, 'run-n40-s3-e1');
+    for (const f of ['experiment.json', 'mmsurv.schema.json', 'cohort/cohort.json', 'cohort/truth.csv', 'run-n40-s3-e1/summary.json', 'run-n40-s3-e1/oof.csv', 'run-n40-s3-e1/fold-5/model/weights.bin']) {
       expect(existsSync(join(dir, f)), f).toBe(true);
     }
-    const config = JSON.parse(await readFile(join(dir, 'experiment.json'), 'utf8'));
-    expect(config.data.root).toBe('cohort');
-    const resolved = JSON.parse(await readFile(join(dir, 'config.resolved.json'), 'utf8'));
-    expect(resolved.train).toMatchObject({ folds: 5, seed: 3, epochs: 20 }); // defaults filled in
-    expect(resolved.fusion).toEqual({ type: 'concat', pool: 'mean' });
-    expect(resolved._sources_).toEqual([join(dir, 'experiment.json')]);
-  });
+    const resolved = JSON.parse(await readFile(join(runDir, 'config.resolved.json'), 'utf8'));
+    expect(resolved.train).toMatchObject({ folds: 5, seed: 3, epochs: 1, batchSize: 2, sampling: 'balanced' });
+    expect(resolved.fusion).toMatchObject({ type: 'chimera.lowrank-bilinear', rank: 64 });
+    expect(resolved._sources_).toHaveLength(2);
+  }, 300_000);
 });
