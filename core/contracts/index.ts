@@ -14,3 +14,4 @@ export type * from './run-store.js';
 export type * from './backend.js';
 export type * from './component.js';
 export { COMPONENT_KINDS } from './component.js';
+export type * from './text-embedder.js';

@@ -12,8 +12,11 @@ import { mcatFusionSpec } from './mcat-fusion.js';
 import { survPathFusionSpec } from './survpath-fusion.js';
 import { linearEncoderSpec } from './linear-encoder.js';
 import { mlpEncoderSpec } from './mlp-encoder.js';
+import { pathwaysEncoderSpec } from './pathways-encoder.js';
 import { snnEncoderSpec } from './snn-encoder.js';
 import { tabularEncoderSpec } from './tabular-encoder.js';
+import { textEmbeddingEncoderSpec } from './text-embedding-encoder.js';
+import { transmilEncoderSpec } from './transmil-encoder.js';
 
 export function register(r: Registrar): void {
   r.encoder(linearEncoderSpec);
@@ -21,6 +24,9 @@ export function register(r: Registrar): void {
   r.encoder(snnEncoderSpec);
   r.encoder(abmilEncoderSpec);
   r.encoder(tabularEncoderSpec);
+  r.encoder(transmilEncoderSpec);
+  r.encoder(pathwaysEncoderSpec);
+  r.encoder(textEmbeddingEncoderSpec);
   r.fusion(concatFusionSpec);
   r.fusion(kroneckerFusionSpec);
   r.fusion(mcatFusionSpec);
