@@ -21,6 +21,12 @@ const only = arg('only', 'chimera-bilinear,abmil,survpgc').split(',');
 
 const PRESETS = {
   'chimera-bilinear': { base: 'plugins/chimera-bilinear/preset.json', train: { epochs: 15, lr: 0.0005, earlyStopping: { metric: 'c-index', patience: 15 } } },
+  // HKKH with per-gene standardised RNA and the preset's own learning rate (the preset feeds raw RNA, as HKKH did)
+  'chimera-bilinear-std': {
+    base: 'plugins/chimera-bilinear/preset.json',
+    encoders: { rna: { scale: 'standard' } },
+    train: { epochs: 15, lr: 0.0001, earlyStopping: { metric: 'c-index', patience: 15 } },
+  },
   abmil: { base: 'plugins/common/presets/abmil.json', train: { epochs: 10 } },
   survpgc: {
     base: 'plugins/survpgc/preset.json',
@@ -41,7 +47,7 @@ for (const name of only) {
   const p = PRESETS[name];
   const dir = join(work, `${name}-n${cases}-s${seed}`);
   mkdirSync(dir, { recursive: true });
-  const config = { _base_: join(root, p.base), data: { format: 'manifest', root: cohort }, train: { seed, ...p.train }, ...(p.knowledge ? { knowledge: p.knowledge } : {}) };
+  const config = { _base_: join(root, p.base), data: { format: 'manifest', root: cohort }, train: { seed, ...p.train }, ...(p.knowledge ? { knowledge: p.knowledge } : {}), ...(p.encoders ? { encoders: p.encoders } : {}) };
   const file = join(dir, 'experiment.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
   const t0 = Date.now();
