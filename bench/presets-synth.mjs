@@ -28,6 +28,8 @@ const PRESETS = {
     train: { epochs: 15, lr: 0.0001, earlyStopping: { metric: 'c-index', patience: 15 } },
   },
   abmil: { base: 'plugins/common/presets/abmil.json', train: { epochs: 10 } },
+  // ABMIL with a learning rate sized to the 64-d synthetic features (the preset's 2e-4 is for 1024-d UNI features)
+  'abmil-lr': { base: 'plugins/common/presets/abmil.json', train: { epochs: 10, lr: 0.002 } },
   survpgc: {
     base: 'plugins/survpgc/preset.json',
     train: { epochs: 10, minEpochs: 5 },
