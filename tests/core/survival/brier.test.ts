@@ -1,13 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { brierScore, integratedBrierScore } from '../../../core/survival/brier.js';
 import { censoringAt, censoringBefore, reverseKaplanMeier } from '../../../core/survival/kaplan-meier.js';
 import { SeededRandom } from '../../../core/services/random.js';
+import { rAvailable, referenceCohorts } from '../../support/r-reference.js';
 
 const golden = JSON.parse(
   readFileSync(new URL('../../fixtures/golden/sksurv_pycox_toy.json', import.meta.url), 'utf8'),
@@ -16,15 +16,7 @@ const golden = JSON.parse(
   sksurv_brier_same_as_pycox: { grid: number[]; bs: number[]; ibs_trapezoid: number };
 };
 
-function rAvailable(): boolean {
-  try {
-    execFileSync('Rscript', ['-e', 'suppressMessages(library(riskRegression))'], { stdio: 'ignore', timeout: 60_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasR = rAvailable();
+const hasR = rAvailable('riskRegression', 60_000);
 
 interface Ref {
   time: number[];
@@ -34,15 +26,7 @@ interface Ref {
   brier: number[];
   ibs?: number;
 }
-// MMSURV_REFERENCE_DIR points the tests at another copy (e.g. a fresh `Rscript tests/reference/R/make-reference.R DIR`)
-const REF_DIR = process.env.MMSURV_REFERENCE_DIR
-  ? pathToFileURL(`${process.env.MMSURV_REFERENCE_DIR.replace(/\/$/, '')}/`)
-  : new URL('../../reference/', import.meta.url);
-const COHORTS = ['lung', 'veteran', 'gbsg', 'myeloma', 'toy'];
-const refs = COHORTS.map((name) => {
-  const url = new URL(`${name}.json`, REF_DIR);
-  return { name, ref: existsSync(url) ? (JSON.parse(readFileSync(url, 'utf8')) as Ref) : null };
-});
+const refs = referenceCohorts<Ref>();
 
 describe.each(refs)('R reference cohort $name', ({ ref }) => {
   it.skipIf(!ref)('brierScore = riskRegression::Score Brier (cens.model = "km") to 1e-6', () => {

@@ -2,26 +2,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { harrellC, orientationWarning, unoC } from '../../../core/survival/concordance.js';
 import { NoComparablePairsError } from '../../../core/survival/guards.js';
 import { SeededRandom } from '../../../core/services/random.js';
+import { rAvailable, referenceCohorts, REF_DIR } from '../../support/r-reference.js';
 
 const golden = JSON.parse(
   readFileSync(new URL('../../fixtures/golden/sksurv_pycox_toy.json', import.meta.url), 'utf8'),
 ) as { data: { time: number[]; event: number[]; risk: number[] }; harrell_sksurv: number[]; uno_sksurv_tau12: number };
 
-function rAvailable(): boolean {
-  try {
-    execFileSync('Rscript', ['-e', 'suppressMessages(library(survival))'], { stdio: 'ignore', timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasR = rAvailable();
+const hasR = rAvailable('survival', 30_000);
 
 describe('harrellC', () => {
   it('matches scikit-survival concordance_index_censored on the golden toy cohort (= R survival)', () => {
@@ -129,16 +121,7 @@ function expectCounts(res: { concordant: number; discordant: number; tiedRisk: n
   expect(rel(res.discordant, r.discordant)).toBeLessThan(1e-9);
   expect(rel(res.tiedRisk, r.tied_x)).toBeLessThan(1e-9);
 }
-// MMSURV_REFERENCE_DIR points the tests at another copy (e.g. a fresh `Rscript tests/reference/R/make-reference.R DIR`)
-const REF_DIR = process.env.MMSURV_REFERENCE_DIR
-  ? pathToFileURL(`${process.env.MMSURV_REFERENCE_DIR.replace(/\/$/, '')}/`)
-  : new URL('../../reference/', import.meta.url);
-const COHORTS = ['lung', 'veteran', 'gbsg', 'myeloma', 'toy'];
-function loadRef(name: string): ConcordanceRef | null {
-  const url = new URL(`${name}.json`, REF_DIR);
-  return existsSync(url) ? (JSON.parse(readFileSync(url, 'utf8')) as ConcordanceRef) : null;
-}
-const refs = COHORTS.map((name) => ({ name, ref: loadRef(name) }));
+const refs = referenceCohorts<ConcordanceRef>();
 
 describe.each(refs)('R reference cohort $name', ({ ref }) => {
   it.skipIf(!ref)('harrellC = concordance(reverse = TRUE) to 1e-6, raw and tied risks', () => {

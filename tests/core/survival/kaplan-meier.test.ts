@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
   survivalAtTimes,
   survivalBefore,
 } from '../../../core/survival/kaplan-meier.js';
+import { referenceCohorts } from '../../support/r-reference.js';
 
 const golden = JSON.parse(
   readFileSync(new URL('../../fixtures/golden/sksurv_pycox_toy.json', import.meta.url), 'utf8'),
@@ -61,15 +61,7 @@ interface KmRef {
   km_median_lower?: number | null;
   km_median_upper?: number | null;
 }
-// MMSURV_REFERENCE_DIR points the tests at another copy (e.g. a fresh `Rscript tests/reference/R/make-reference.R DIR`)
-const REF_DIR = process.env.MMSURV_REFERENCE_DIR
-  ? pathToFileURL(`${process.env.MMSURV_REFERENCE_DIR.replace(/\/$/, '')}/`)
-  : new URL('../../reference/', import.meta.url);
-const COHORTS = ['lung', 'veteran', 'gbsg', 'myeloma', 'toy'];
-const refs = COHORTS.map((name) => {
-  const url = new URL(`${name}.json`, REF_DIR);
-  return { name, ref: existsSync(url) ? (JSON.parse(readFileSync(url, 'utf8')) as KmRef) : null };
-});
+const refs = referenceCohorts<KmRef>();
 
 /** The median and its limits from a reference file: flat fields or an object. */
 function refMedian(r: KmRef): [number | null, number | null, number | null] {

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chiSquareUpperTail, gammaP, gammaQ, logGamma, logRank } from '../../../core/survival/logrank.js';
 import { SeededRandom } from '../../../core/services/random.js';
+import { rAvailable, referenceCohorts } from '../../support/r-reference.js';
 
 const golden = JSON.parse(
   readFileSync(new URL('../../fixtures/golden/sksurv_pycox_toy.json', import.meta.url), 'utf8'),
@@ -13,15 +13,7 @@ const golden = JSON.parse(
   logrank_sksurv: { group: number[]; chisq: number; p: number };
 };
 
-function rAvailable(): boolean {
-  try {
-    execFileSync('Rscript', ['-e', 'suppressMessages(library(survival))'], { stdio: 'ignore', timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const hasR = rAvailable();
+const hasR = rAvailable('survival', 30_000);
 
 interface LogRankRef {
   group: Array<number | string>;
@@ -37,15 +29,7 @@ interface Ref {
   logrank2: LogRankRef;
   logrank3: LogRankRef;
 }
-// MMSURV_REFERENCE_DIR points the tests at another copy (e.g. a fresh `Rscript tests/reference/R/make-reference.R DIR`)
-const REF_DIR = process.env.MMSURV_REFERENCE_DIR
-  ? pathToFileURL(`${process.env.MMSURV_REFERENCE_DIR.replace(/\/$/, '')}/`)
-  : new URL('../../reference/', import.meta.url);
-const COHORTS = ['lung', 'veteran', 'gbsg', 'myeloma', 'toy'];
-const refs = COHORTS.map((name) => {
-  const url = new URL(`${name}.json`, REF_DIR);
-  return { name, ref: existsSync(url) ? (JSON.parse(readFileSync(url, 'utf8')) as Ref) : null };
-});
+const refs = referenceCohorts<Ref>();
 
 describe.each(refs)('R reference cohort $name', ({ ref }) => {
   for (const key of ['logrank2', 'logrank3'] as const) {

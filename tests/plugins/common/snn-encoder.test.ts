@@ -77,7 +77,7 @@ describe('snn encoder', () => {
   it('uses LeCun-normal kernels (sd sqrt(1/in)) and zero biases', () => {
     const enc = new SnnEncoder(opts({ dims: [64] }), testContext('encoders.rna'));
     enc.fit(cohort(3, 400));
-    const w = enc.variables[0]!.dataSync();
+    const w = Float64Array.from(enc.variables[0]!.dataSync());
     const mean = w.reduce((a, b) => a + b, 0) / w.length;
     const sd = Math.sqrt(w.reduce((a, b) => a + (b - mean) ** 2, 0) / w.length);
     expect(Math.abs(sd - Math.sqrt(1 / 400)) / Math.sqrt(1 / 400)).toBeLessThan(0.05);
@@ -90,7 +90,7 @@ describe('snn encoder', () => {
     const enc = new SnnEncoder(opts({ dims: [256, 256] }), testContext('encoders.rna', 2));
     enc.fit(train);
     const out = tf.tidy(() => tf.concat(train.map((c) => enc.encode(c, 'eval')!)));
-    const v = out.dataSync();
+    const v = Float64Array.from(out.dataSync());
     const mean = v.reduce((a, b) => a + b, 0) / v.length;
     const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
     expect(Math.abs(mean)).toBeLessThan(0.15);
