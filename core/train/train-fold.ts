@@ -196,10 +196,11 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
             logger.info(`fold ${fold + 1}: early stop after epoch ${epoch} (no better validation ${metric} for ${loop.sinceBest} epochs; best epoch ${loop.bestEpoch})`);
           }
         }
+        const moments = optimizer.getState();
         await writeCheckpoint(foldDir, {
           loop, weights: model.weights(), best,
-          m: optimizer.getState().m.map((data, i) => ({ name: `m/${i}`, shape: vars[i]!.shape.slice(), data })),
-          v: optimizer.getState().v.map((data, i) => ({ name: `v/${i}`, shape: vars[i]!.shape.slice(), data })),
+          m: moments.m.map((data, i) => ({ name: `m/${i}`, shape: vars[i]!.shape.slice(), data })),
+          v: moments.v.map((data, i) => ({ name: `v/${i}`, shape: vars[i]!.shape.slice(), data })),
         });
         epochsThisCall++;
       }
