@@ -27,9 +27,10 @@ const PRESETS = {
     encoders: { rna: { scale: 'none' } },
     train: { epochs: 15, lr: 0.0005, earlyStopping: { metric: 'c-index', patience: 15 } },
   },
-  abmil: { base: 'plugins/common/presets/abmil.json', train: { epochs: 10 } },
-  // ABMIL with a learning rate sized to the 64-d synthetic features (the preset's 2e-4 is for 1024-d UNI features)
-  'abmil-lr': { base: 'plugins/common/presets/abmil.json', train: { epochs: 10, lr: 0.002 } },
+  // the preset as shipped (20 epochs, lr 2e-3)
+  abmil: { base: 'plugins/common/presets/abmil.json', train: {} },
+  // the papers' lr 2e-4 (sized for 1024-d UNI features and long training): under-trained here
+  'abmil-paper-lr': { base: 'plugins/common/presets/abmil.json', train: { epochs: 10, lr: 0.0002 } },
   survpgc: {
     base: 'plugins/survpgc/preset.json',
     train: { epochs: 10, minEpochs: 5 },
