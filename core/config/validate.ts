@@ -246,7 +246,8 @@ function toIssue(e: ErrorObject, prefix: string, file: string | undefined, extra
   }
 }
 
-function ajvIssues(errors: ErrorObject[], prefix: string, file: string | undefined, extraKeys: readonly string[] = []): ConfigIssue[] {
+/** ajv errors as issues (one line each; `prefix` is put before every JSON path). Also used by other JSON specs. */
+export function ajvIssues(errors: ErrorObject[], prefix: string, file: string | undefined, extraKeys: readonly string[] = []): ConfigIssue[] {
   const seen = new Set<string>();
   return pruneAlternatives(errors)
     .map((e) => toIssue(e, prefix, file, extraKeys))

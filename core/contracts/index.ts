@@ -15,3 +15,4 @@ export type * from './backend.js';
 export type * from './component.js';
 export { COMPONENT_KINDS } from './component.js';
 export type * from './text-embedder.js';
+export type * from './slide-extractor.js';

@@ -220,6 +220,23 @@ export async function readPatchFeaturesShapeH5(path: string): Promise<{ n: numbe
   }
 }
 
+/** The attributes of a features file (on the file, `features` and `coords`), without reading the data. */
+export async function readPatchFeaturesAttrsH5(path: string): Promise<Record<string, unknown>> {
+  const abs = resolve(path);
+  const { file } = await openRead(abs);
+  try {
+    const attrs: Record<string, unknown> = {};
+    readAttrs(file, attrs);
+    for (const name of ['features', 'coords']) {
+      const ds = getDataset(file, name);
+      if (ds) readAttrs(ds, attrs);
+    }
+    return attrs;
+  } finally {
+    file.close();
+  }
+}
+
 function writeAttr(target: Dataset, name: string, value: number | string): void {
   if (typeof value === 'string') target.create_attribute(name, value);
   else if (Number.isSafeInteger(value)) target.create_attribute(name, BigInt64Array.of(BigInt(value)), []);

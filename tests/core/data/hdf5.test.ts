@@ -4,7 +4,7 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readPatchFeaturesH5, readPatchFeaturesShapeH5, writePatchFeaturesH5 } from '../../../core/data/io/hdf5.js';
+import { readPatchFeaturesAttrsH5, readPatchFeaturesH5, readPatchFeaturesShapeH5, writePatchFeaturesH5 } from '../../../core/data/io/hdf5.js';
 import { errorOf, fixtures, pythonMissing, runPython, tempDir } from './support.js';
 
 let dir: string;
@@ -143,6 +143,15 @@ describe('writePatchFeaturesH5', () => {
     expect(err.message).toContain('expected n * dim = 2 * 2');
     expect(Array.from((await readPatchFeaturesH5(path)).features)).toEqual([7, 8]);
     expect((await readdir(dir)).filter((f) => f.startsWith('keep.h5'))).toEqual(['keep.h5']);
+  });
+
+  it('string and number attributes come back through readPatchFeaturesAttrsH5 without the data', async () => {
+    const path = join(dir, 'attrs.h5');
+    const attrs = { encoder: 'tfjs:cnn', weights_hash: 'ab'.repeat(32), extractor_settings: '{"seed":0}', patch_level: 1, mpp: 0.25 };
+    await writePatchFeaturesH5(path, { features: new Float32Array(6), n: 3, dim: 2, coords: new Float32Array(6), attrs });
+    expect(await readPatchFeaturesAttrsH5(path)).toEqual(attrs);
+    await writePatchFeaturesH5(path, { features: new Float32Array(2), n: 1, dim: 2, attrs: { only: 'features' } });
+    expect(await readPatchFeaturesAttrsH5(path)).toEqual({ only: 'features' });
   });
 });
 
