@@ -162,6 +162,9 @@ export class TabularEncoder implements Encoder {
         if (f.indicator) out[col++] = Number.isNaN(x) ? 1 : 0;
       } else {
         const k = missing ? -1 : f.categories.indexOf(String(raw));
+        if (!missing && k < 0) {
+          this.warnOnce(`${f.key}=${String(raw)}`, `${this.ctx.path}: case ${c.id}: clinical field '${f.key}' holds ${JSON.stringify(raw)}, a category unseen in training (${f.categories.map((x) => JSON.stringify(x)).join(', ')}); read as missing`);
+        }
         if (k >= 0) out[col + k] = 1;
         else if (s.missingCategory) out[col + f.categories.length] = 1;
         col += f.categories.length + (s.missingCategory ? 1 : 0);
