@@ -3,10 +3,13 @@
  */
 import 'reflect-metadata';
 import yargs from 'yargs';
+import type { CommandModule } from 'yargs';
 import { commands } from './commands/index.js';
+import { loadCommandModules } from '../registry/loader.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode = 0;
+  const extra = (await loadCommandModules()) as CommandModule[];
   const cli = yargs(argv)
     .scriptName('mmsurv')
     .usage('$0 <command> [options]\n\nMultimodal cancer survival prediction: mix published model parts by config, cross-validate, package a challenge submission.')
@@ -20,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
       global: true,
     })
     .option('plugins', { type: 'string', array: true, describe: "Extra registry.json files of your own plugins", global: true })
-    .command(commands)
+    .command([...commands, ...extra])
     .demandCommand(1, 'Name a command; `mmsurv --help` lists them.')
     .strict()
     .recommendCommands()

@@ -18,6 +18,8 @@ export interface PluginEntry {
 export interface RegistryFile {
   plugins: PluginEntry[];
   challenges: PluginEntry[];
+  /** Modules that add CLI commands (`export const commands: CommandModule[]`), e.g. containers' package / test-container. */
+  commands: PluginEntry[];
 }
 
 export interface LoadOptions {
@@ -41,8 +43,8 @@ export async function readRegistryFile(file: string): Promise<RegistryFile> {
     throw new PluginLoadError(`${file}: expected an object with "plugins" and "challenges" arrays, found ${JSON.stringify(raw)}`);
   }
   const obj = raw as Record<string, unknown>;
-  const out: RegistryFile = { plugins: [], challenges: [] };
-  for (const key of ['plugins', 'challenges'] as const) {
+  const out: RegistryFile = { plugins: [], challenges: [], commands: [] };
+  for (const key of ['plugins', 'challenges', 'commands'] as const) {
     const list = obj[key] ?? [];
     if (!Array.isArray(list)) throw new PluginLoadError(`${file}: /${key}: expected an array, found ${JSON.stringify(list)}`);
     list.forEach((e, i) => {
@@ -54,8 +56,8 @@ export async function readRegistryFile(file: string): Promise<RegistryFile> {
     });
   }
   for (const key of Object.keys(obj)) {
-    if (!['plugins', 'challenges', '$schema', '$comment'].includes(key)) {
-      throw new PluginLoadError(`${file}: /${key}: unexpected key; registry.json has "plugins" and "challenges"`);
+    if (!['plugins', 'challenges', 'commands', '$schema', '$comment'].includes(key)) {
+      throw new PluginLoadError(`${file}: /${key}: unexpected key; registry.json has "plugins", "challenges" and "commands"`);
     }
   }
   return out;
@@ -98,4 +100,21 @@ export async function loadRegistries(options: LoadOptions = {}): Promise<Registr
     for (const entry of [...reg.plugins, ...reg.challenges]) await importPlugin(entry, base, file, registries);
   }
   return registries;
+}
+
+/**
+ * CLI commands contributed by the modules under "commands" in mmsurv's registry.json (they import core only, so core
+ * never imports them). Each module exports `commands`, an array of yargs CommandModules.
+ */
+export async function loadCommandModules(registryFile = resolve(packageRoot(), 'registry.json')): Promise<unknown[]> {
+  const reg = await readRegistryFile(registryFile);
+  const out: unknown[] = [];
+  for (const entry of reg.commands) {
+    const file = resolveModuleFile(codeRoot(), entry.module);
+    if (!file) throw new PluginLoadError(`${registryFile}: commands '${entry.name}': module '${entry.module}' not found (looked in ${codeRoot()}); build with 'npm run build'`);
+    const mod = (await import(pathToFileURL(file).href)) as { commands?: unknown };
+    if (!Array.isArray(mod.commands)) throw new PluginLoadError(`commands '${entry.name}' (${file}): expected an exported array \`commands\`, found ${typeof mod.commands}`);
+    out.push(...mod.commands);
+  }
+  return out;
 }

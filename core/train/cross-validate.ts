@@ -27,6 +27,8 @@ import { makeSplits, readSplits, writeSplits, type Splits } from '../data/splits
 import type { ModelConfig } from '../model/survival-model.js';
 import type { Registries } from '../registry/registry.js';
 import { attachKnowledge, buildKnowledgeSources, loadCaseBags } from './prepare-cases.js';
+import { recordFeatureExtractor } from './feature-record.js';
+import { fitKmTimeCalibration, kaplanMeierSteps, type KmTimeCalibration } from '../survival/calibration.js';
 import { formatRunSummary, oofCsv, runSummary, summaryCsv, type RunSummary } from './run-outputs.js';
 import { trainSettings, type TrainSettings } from './settings.js';
 import { trainFold, type FoldResult } from './train-fold.js';
@@ -137,6 +139,7 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
 
   const { sources } = await import('../config/load.js').then((m) => m.loadConfig(o.configFile));
   await saveResolvedConfig(store, config, sources);
+  await recordFeatureExtractor(cases, store, logger);
   await writeSplits(join(runDir, 'splits.json'), splits);
 
   const byId = new Map(cases.map((c) => [c.id, c]));
@@ -166,13 +169,31 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
   const name = typeof config['name'] === 'string' ? (config['name'] as string) : basename(runDir);
   const summary = runSummary(name, results, { seed: settings.seed, backend: ctx.backend.name, seconds: (Date.now() - started) / 1000, evalTimes, config });
   if (results.some((r) => r.interrupted)) return summary;
-  await store.writeText('oof.csv', oofCsv(results.flatMap((r) => r.rows), evalTimes));
+  const oof = results.flatMap((r) => r.rows);
+  await store.writeText('oof.csv', oofCsv(oof, evalTimes));
+  try {
+    await store.writeJson(RUN_CALIBRATION_FILE, runCalibration(oof));
+  } catch (err) {
+    logger.warn(`no run-level time calibration (${(err as Error).message}); predictions use the folds' mean calibrated time`);
+  }
   await store.writeJson('summary.json', summary);
   await store.writeText('summary.csv', summaryCsv(summary));
   return summary;
 }
 
 export { formatRunSummary };
+
+/** The run-level time calibration (what `predict` and a packaged container apply to the mean risk over folds). */
+export const RUN_CALIBRATION_FILE = 'calibration.json';
+
+/**
+ * Kaplan-Meier time calibration of the whole run: fitted on the out-of-fold risks and the Kaplan-Meier curve of every
+ * case. Applied to the fold-mean risk of a new case it gives one time that is strictly decreasing in that risk, so
+ * ensemble outputs keep the ensemble's risk order exactly (a mean of per-fold calibrated times would not).
+ */
+export function runCalibration(oof: readonly { time: number; event: number; risk: number }[]): KmTimeCalibration {
+  return fitKmTimeCalibration(oof.map((r) => r.risk), kaplanMeierSteps(oof.map((r) => r.time), oof.map((r) => r.event)));
+}
 
 /** Read a finished run's summary (for evaluate/predict). */
 export async function readRunSummary(runDir: string): Promise<RunSummary> {

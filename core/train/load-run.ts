@@ -20,7 +20,7 @@ import { readTensorBundle } from '../model/tensor-bundle.js';
 import type { Registries } from '../registry/registry.js';
 import { kmTime, type KmTimeCalibration } from '../survival/calibration.js';
 import { survivalAt } from '../survival/kaplan-meier.js';
-import { readRunSummary } from './cross-validate.js';
+import { readRunSummary, RUN_CALIBRATION_FILE } from './cross-validate.js';
 import { foldDirName } from './train-fold.js';
 
 export interface LoadedFold {
@@ -34,6 +34,8 @@ export interface LoadedRun {
   config: Record<string, unknown>;
   evalTimes: number[];
   folds: LoadedFold[];
+  /** The run-level calibration of the fold-mean risk (calibration.json of the run); absent in runs made before it. */
+  calibration?: KmTimeCalibration;
   dispose(): void;
 }
 
@@ -64,14 +66,22 @@ export async function loadRun(registries: Registries, parent: DependencyContaine
     for (const f of folds) f.model.dispose();
     throw err;
   }
-  return { dir, config, evalTimes: summary.eval_times, folds, dispose: () => folds.forEach((f) => f.model.dispose()) };
+  const runCal = await readFile(join(dir, RUN_CALIBRATION_FILE), 'utf8').then((t) => JSON.parse(t) as KmTimeCalibration, () => undefined);
+  return {
+    dir, config, evalTimes: summary.eval_times, folds,
+    ...(runCal && onlyFold === undefined ? { calibration: runCal } : {}),
+    dispose: () => folds.forEach((f) => f.model.dispose()),
+  };
 }
 
 export interface RunPrediction {
   caseId: string;
   /** Mean over the folds' models. */
   risk: number;
-  /** Mean of the folds' calibrated times (each strictly decreasing in its fold's risk). */
+  /**
+   * Calibrated time-like output: the run-level calibration of the mean risk (strictly decreasing in `risk`, so the
+   * outputs keep the risk order); with one fold, or a run without calibration.json, the folds' mean calibrated time.
+   */
   time: number;
   /** Mean S(t) at the run's evaluation times, or null when the head gives no curve. */
   survival: number[] | null;
@@ -91,7 +101,7 @@ export function predictWithRun(run: LoadedRun, cases: readonly Case[]): RunPredi
     return {
       caseId: c.id,
       risk: mean(items.map((x) => x.risk)),
-      time: mean(items.map((x) => x.time)),
+      time: run.calibration ? kmTime(run.calibration, mean(items.map((x) => x.risk))) : mean(items.map((x) => x.time)),
       survival,
       perFold: items.map(({ fold, risk, time }) => ({ fold, risk, time })),
     };

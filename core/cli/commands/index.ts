@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { demoCommand } from './demo.js';
+import { extractCommand } from './extract.js';
+import { inferCommand } from './infer.js';
 import { inspectCommand } from './inspect.js';
 import { evaluateCommand } from './evaluate.js';
 import { metricsCommand } from './metrics.js';
@@ -17,9 +19,11 @@ export const commands: CommandModule<any, any>[] = [
   synthCommand,
   inspectCommand,
   splitsCommand,
+  extractCommand,
   trainCommand,
   evaluateCommand,
   predictCommand,
+  inferCommand,
   metricsCommand,
   validateCommand,
   schemaCommand,

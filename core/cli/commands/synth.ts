@@ -6,12 +6,16 @@ interface Args extends GlobalArgs {
   out: string;
   cases: number;
   seed: number;
-  layout: 'manifest' | 'chimera-task3';
+  layout: 'manifest' | 'chimera-task3' | 'chimera-task3-input';
   difficulty: 'easy' | 'default' | 'hard';
   featureDim: number;
   genes: number;
   minPatches: number;
   maxPatches: number;
+  slides?: boolean;
+  slidePatchPx: number;
+  slideMpp: number;
+  firstCase: number;
   json?: boolean;
 }
 
@@ -23,15 +27,21 @@ export const synthCommand: CommandModule<GlobalArgs, Args> = {
       .option('out', { alias: 'o', type: 'string', demandOption: true, describe: 'Output folder (new, or a previous synth output)' })
       .option('cases', { alias: 'n', type: 'number', default: 120, describe: 'Number of patients' })
       .option('seed', { type: 'number', default: 0, describe: 'Seed: the same seed gives the same cohort' })
-      .option('layout', { type: 'string', choices: ['manifest', 'chimera-task3'] as const, default: 'manifest' as const, describe: 'Folder layout' })
+      .option('layout', { type: 'string', choices: ['manifest', 'chimera-task3', 'chimera-task3-input'] as const, default: 'manifest' as const,
+        describe: 'Folder layout: manifest, the CHIMERA Task 3 training layout, or per-case container /input folders (+ labels.json)' })
       .option('difficulty', { type: 'string', choices: ['easy', 'default', 'hard'] as const, default: 'default' as const, describe: 'Signal strength' })
       .option('feature-dim', { type: 'number', default: 64, describe: 'Patch feature width (UNI: 1024)' })
       .option('genes', { type: 'number', default: 400, describe: 'Number of RNA genes' })
       .option('min-patches', { type: 'number', default: 60, describe: 'Smallest bag' })
       .option('max-patches', { type: 'number', default: 400, describe: 'Largest bag' })
+      .option('slides', { type: 'boolean', describe: 'chimera-task3: write pyramidal TIFF slides + tissue masks instead of patch features (for `mmsurv extract`); always on for chimera-task3-input' })
+      .option('slide-patch-px', { type: 'number', default: 32, describe: 'Slides: pixels per grid cell (one patch)' })
+      .option('slide-mpp', { type: 'number', default: 1, describe: 'Slides: microns per pixel written into the TIFF' })
+      .option('first-case', { type: 'number', default: 0, describe: 'Index of the first case: one seed, disjoint cohorts (e.g. training 0..119, test inputs from 120)' })
       .option('json', { type: 'boolean', describe: 'Print the summary as JSON' })
       .example('$0 synth --out data/demo --cases 120 --seed 1', 'a manifest cohort')
-      .example('$0 synth --out data/task3 --layout chimera-task3 --cases 176 --feature-dim 1024 --max-patches 4096', 'CHIMERA Task 3 sized') as never,
+      .example('$0 synth --out data/task3 --layout chimera-task3 --cases 176 --feature-dim 1024 --max-patches 4096', 'CHIMERA Task 3 sized')
+      .example('$0 synth --out data/task3-input --layout chimera-task3-input --cases 24 --first-case 120 --seed 1', 'container test cases for chimera-task3') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
     const { synthesizeCohort } = await import('../../data/synth/index.js');
@@ -45,6 +55,10 @@ export const synthCommand: CommandModule<GlobalArgs, Args> = {
       genes: args.genes,
       minPatches: args.minPatches,
       maxPatches: args.maxPatches,
+      ...(args.slides !== undefined ? { slides: args.slides } : {}),
+      slidePatchPx: args.slidePatchPx,
+      slideMpp: args.slideMpp,
+      firstCase: args.firstCase,
       progress: ctx.progress,
     });
     process.stdout.write((args.json ? JSON.stringify(summary, null, 2) : formatSynthSummary(summary)) + '\n');

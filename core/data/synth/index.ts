@@ -24,8 +24,13 @@
  *
  * Layouts: 'manifest' writes cohort.json, genes.txt, features/<id>.h5, rna/<id>.json, reports/<id>.txt;
  * 'chimera-task3' writes <pid>/<pid>_CD.json (with `progression`, `Time_to_prog_or_FUend`), <pid>/<pid>_RNA.json,
- * features/<pid>_HE.h5 and, outside the CHIMERA layout proper, reports/<pid>.txt (readers of the layout ignore it).
- * Both write pathways.gmt, truth.csv and synth.json.
+ * features/<pid>_HE.h5 and, outside the CHIMERA layout proper, reports/<pid>.txt (readers of the layout ignore it);
+ * with `slides`, <pid>/<pid>_HE.tif and <pid>/<pid>_HE_mask.tif (pyramidal TIFFs whose grid cells show the patches'
+ * prototypes) replace the features: `mmsurv extract` makes features from them. Both write pathways.gmt.
+ * 'chimera-task3-input' writes each case as the /input of a CHIMERA Task 3 container job (<pid>/inputs.json, the
+ * slide and mask under images/, the RNA and clinical JSON without labels) and labels.json ({pid: {time, event}})
+ * for `mmsurv test-container`. All write truth.csv and synth.json. `firstCase` offsets the case indices, so one seed
+ * gives disjoint training and test cohorts from the same model.
  *
  * @example
  * const summary = await synthesizeCohort({ out: 'data/demo', cases: 120, seed: 1, layout: 'manifest' });
@@ -48,7 +53,7 @@ import { drawReport } from './report.js';
 import { drawExpression, makeGeneModel, toGmt, type GeneModel } from './rna.js';
 import {
   CohortFileWriter, SYNTH_GENERATOR, SYNTH_MARKER, caseFiles, prepareOutDir, removeStaleFiles, truthCsv,
-  writeChimeraCase, writeManifestCase, type SynthCase,
+  writeChimeraCase, writeManifestCase, writeTask3InputCase, type SynthCase,
 } from './write.js';
 import { PROGNOSTIC_PROTOTYPES, drawBag, makePrototypes } from './wsi.js';
 
@@ -87,7 +92,7 @@ export function synthCohortModel(seed: number, featureDim: number, genes: number
 
 function caseIdentity(root: RandomSource, i: number, o: ResolvedSynthOptions): { id: string; cohort: string } {
   const cohort = root.fork(`case/${i}`).fork('id').uniform() < 125 / 176 ? '3A' : '3B';
-  const id = o.layout === 'chimera-task3'
+  const id = o.layout !== 'manifest'
     ? `${cohort}_${String(i + 1).padStart(3, '0')}`
     : `case-${String(i + 1).padStart(Math.max(4, String(o.cases).length), '0')}`;
   return { id, cohort };
@@ -111,6 +116,7 @@ function generateCase(root: RandomSource, i: number, ident: { id: string; cohort
 const COHORT_FILES: Record<SynthLayout, string[]> = {
   manifest: ['cohort.json', 'genes.txt', 'pathways.gmt', 'truth.csv'],
   'chimera-task3': ['pathways.gmt', 'truth.csv'],
+  'chimera-task3-input': ['labels.json', 'truth.csv'],
 };
 
 /** Generate a synthetic cohort into `out` (see the file comment); returns its summary. */
@@ -120,13 +126,13 @@ export async function synthesizeCohort(options: SynthOptions & { progress?: Prog
   const previous = await prepareOutDir(out);
   const root = new SeededRandom(o.seed).fork('synth');
   const model = synthCohortModel(o.seed, o.featureDim, o.genes);
-  const idents = Array.from({ length: o.cases }, (_, i) => caseIdentity(root, i, o));
+  const idents = Array.from({ length: o.cases }, (_, i) => caseIdentity(root, o.firstCase + i, o));
   const { progress: _progress, ...recordedOptions } = { ...options, ...o };
   const header = { generator: SYNTH_GENERATOR, version: SYNTH_GENERATOR_VERSION, options: recordedOptions };
 
   // Mark the folder before writing: an interrupted run leaves a synth.json that lists every file it may have
   // written, so the next run can take the folder over and clean up.
-  const planned = new Set([...previous, ...COHORT_FILES[o.layout], ...idents.flatMap((c) => caseFiles(o.layout, c.id))]);
+  const planned = new Set([...previous, ...COHORT_FILES[o.layout], ...idents.flatMap((c) => caseFiles(o.layout, c.id, o.slides))]);
   await writeFileAtomic(join(out, SYNTH_MARKER),
     JSON.stringify({ ...header, status: 'writing', files: [...planned].sort() }, null, 2) + '\n');
 
@@ -136,16 +142,19 @@ export async function synthesizeCohort(options: SynthOptions & { progress?: Prog
   const entries: unknown[] = [];
   try {
     for (let i = 0; i < o.cases; i++) {
-      const c = generateCase(root, i, idents[i]!, o, model);
+      const c = generateCase(root, o.firstCase + i, idents[i]!, o, model);
+      const slides = o.slides ? { slidePatchPx: o.slidePatchPx, slideMpp: o.slideMpp, seed: o.seed } : undefined;
       if (o.layout === 'manifest') entries.push(await writeManifestCase(w, c, model.genes.genes));
-      else await writeChimeraCase(w, c, model.genes.genes);
+      else if (o.layout === 'chimera-task3-input') await writeTask3InputCase(w, c, model.genes.genes, slides!);
+      else await writeChimeraCase(w, c, model.genes.genes, slides);
       truth.push({ id: c.id, time: c.outcome.time, event: c.outcome.event, trueRisk: c.trueRisk });
       task?.tick();
     }
   } finally {
     task?.done();
   }
-  await w.text('pathways.gmt', toGmt(model.genes));
+  if (o.layout !== 'chimera-task3-input') await w.text('pathways.gmt', toGmt(model.genes));
+  else await w.json('labels.json', Object.fromEntries(truth.map((t) => [t.id, { time: t.time, event: t.event ? 1 : 0 }])));
   await w.text('truth.csv', truthCsv(truth));
   if (o.layout === 'manifest') {
     await w.text('genes.txt', model.genes.genes.join('\n') + '\n');

@@ -4,7 +4,7 @@
  */
 import type { RandomSource } from '../../contracts/random-source.js';
 
-export type SynthLayout = 'manifest' | 'chimera-task3';
+export type SynthLayout = 'manifest' | 'chimera-task3' | 'chimera-task3-input';
 export type SynthDifficulty = 'easy' | 'default' | 'hard';
 
 /** Bump when the generator changes what a seed produces; written into synth.json. */
@@ -50,6 +50,20 @@ export interface SynthOptions {
   minPatches?: number;
   /** Largest bag. Default 400. */
   maxPatches?: number;
+  /**
+   * Write each case's slide as a pyramidal TIFF (+ tissue mask) instead of patch features: one grid cell per patch,
+   * painted with the patch's prototype (core/data/synth/slide-image.ts). Always on for 'chimera-task3-input'.
+   */
+  slides?: boolean;
+  /** Side of one slide grid cell in pixels (slides only). Default 32. */
+  slidePatchPx?: number;
+  /** Microns per pixel written into the slides (slides only). Default 1. */
+  slideMpp?: number;
+  /**
+   * Index of the first case (default 0). Cases are drawn per index from the seed's cohort model, so offset
+   * cohorts of one seed are disjoint draws from the same model: e.g. training cases 0..119 and test inputs 120..149.
+   */
+  firstCase?: number;
 }
 
 export type ResolvedSynthOptions = Required<SynthOptions>;
@@ -68,6 +82,10 @@ export function resolveSynthOptions(o: SynthOptions): ResolvedSynthOptions {
     genes: o.genes ?? 400,
     minPatches: o.minPatches ?? 60,
     maxPatches: o.maxPatches ?? 400,
+    slides: o.slides ?? o.layout === 'chimera-task3-input',
+    slidePatchPx: o.slidePatchPx ?? 32,
+    slideMpp: o.slideMpp ?? 1,
+    firstCase: o.firstCase ?? 0,
   };
   const bad = (what: string, found: unknown): never => {
     throw new Error(`synthesizeCohort: ${what}, found ${JSON.stringify(found)}`);
@@ -75,7 +93,12 @@ export function resolveSynthOptions(o: SynthOptions): ResolvedSynthOptions {
   if (typeof r.out !== 'string' || r.out === '') bad('out must be a folder path', r.out);
   if (!isPosInt(r.cases) || r.cases < 2) bad('cases must be an integer >= 2', r.cases);
   if (!Number.isInteger(r.seed)) bad('seed must be an integer', r.seed);
-  if (r.layout !== 'manifest' && r.layout !== 'chimera-task3') bad("layout must be 'manifest' or 'chimera-task3'", r.layout);
+  if (!['manifest', 'chimera-task3', 'chimera-task3-input'].includes(r.layout)) bad("layout must be 'manifest', 'chimera-task3' or 'chimera-task3-input'", r.layout);
+  if (r.layout === 'chimera-task3-input' && !r.slides) bad("the 'chimera-task3-input' layout always writes slides: slides must be true", r.slides);
+  if (r.slides && r.layout === 'manifest') bad("slides are written in the 'chimera-task3' and 'chimera-task3-input' layouts, not 'manifest'", r.layout);
+  if (!isPosInt(r.slidePatchPx) || r.slidePatchPx < 8) bad('slidePatchPx must be an integer >= 8', r.slidePatchPx);
+  if (!(typeof r.slideMpp === 'number' && r.slideMpp > 0 && r.slideMpp <= 100)) bad('slideMpp must be a number in (0, 100]', r.slideMpp);
+  if (!Number.isInteger(r.firstCase) || r.firstCase < 0) bad('firstCase must be an integer >= 0', r.firstCase);
   if (!Object.hasOwn(DIFFICULTY_SIGNAL, r.difficulty)) bad("difficulty must be 'easy', 'default' or 'hard'", r.difficulty);
   if (!isPosInt(r.featureDim) || r.featureDim < 2) bad('featureDim must be an integer >= 2', r.featureDim);
   if (!isPosInt(r.genes) || r.genes < 20) bad('genes must be an integer >= 20 (one per pathway at least)', r.genes);
@@ -83,7 +106,7 @@ export function resolveSynthOptions(o: SynthOptions): ResolvedSynthOptions {
   if (!isPosInt(r.maxPatches) || r.maxPatches < r.minPatches) {
     bad(`maxPatches must be an integer >= minPatches (${r.minPatches})`, r.maxPatches);
   }
-  if (r.layout === 'chimera-task3' && r.cases > 999) bad("the 'chimera-task3' layout numbers patients 001..999: cases must be <= 999", r.cases);
+  if (r.layout !== 'manifest' && r.firstCase + r.cases > 999) bad(`the '${r.layout}' layout numbers patients 001..999: firstCase + cases must be <= 999`, r.firstCase + r.cases);
   return r;
 }
 

@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../../services/run-store.js';
 import { writePatchFeaturesH5 } from '../io/hdf5.js';
 import { CHIMERA_TASK3_CLINICAL_KEYS, withNulls, type SynthClinical } from './clinical.js';
 import type { Outcome, SynthLayout } from './model.js';
+import { writeSyntheticSlide } from './slide-image.js';
 import { PATCH_SIZE, type SynthBag } from './wsi.js';
 
 export const SYNTH_MARKER = 'synth.json';
@@ -40,6 +41,10 @@ export class CohortFileWriter {
   private abs(rel: string): string {
     this.files.add(rel);
     return join(this.root, rel);
+  }
+  /** Record a file another writer (atomically) produces; returns its absolute path. */
+  track(rel: string): string {
+    return this.abs(rel);
   }
   async text(rel: string, text: string): Promise<void> {
     await writeFileAtomic(this.abs(rel), text);
@@ -108,11 +113,58 @@ export async function removeStaleFiles(root: string, previous: string[], current
   }
 }
 
+/** The CHIMERA Task 3 input sockets (as challenges/chimera/task3.ts reads them; a test checks they agree). */
+export const TASK3_INPUT_FILES = {
+  slideSlug: 'bladder-cancer-tissue-biopsy-whole-slide-image',
+  slideDir: 'images/bladder-cancer-tissue-biopsy-wsi',
+  maskSlug: 'tissue-mask',
+  maskDir: 'images/tissue-mask',
+  rnaSlug: 'bulk-rna-seq-bladder-cancer',
+  rna: 'bulk-rna-seq-bladder-cancer.json',
+  clinicalSlug: 'chimera-clinical-data-of-bladder-cancer-recurrence',
+  clinical: 'chimera-clinical-data-of-bladder-cancer-recurrence-patients.json',
+} as const;
+
 /** Relative paths a case writes in a layout (known before generation, for the in-progress synth.json). */
-export function caseFiles(layout: SynthLayout, id: string): string[] {
-  return layout === 'manifest'
-    ? [`features/${id}.h5`, `rna/${id}.json`, `reports/${id}.txt`]
-    : [`${id}/${id}_CD.json`, `${id}/${id}_RNA.json`, `features/${id}_HE.h5`, `reports/${id}.txt`];
+export function caseFiles(layout: SynthLayout, id: string, slides = false): string[] {
+  if (layout === 'manifest') return [`features/${id}.h5`, `rna/${id}.json`, `reports/${id}.txt`];
+  if (layout === 'chimera-task3-input') {
+    const f = TASK3_INPUT_FILES;
+    return [`${id}/inputs.json`, `${id}/${f.slideDir}/${id}_HE.tif`, `${id}/${f.maskDir}/${id}_HE_mask.tif`, `${id}/${f.rna}`, `${id}/${f.clinical}`];
+  }
+  return [`${id}/${id}_CD.json`, `${id}/${id}_RNA.json`, ...(slides ? [`${id}/${id}_HE.tif`, `${id}/${id}_HE_mask.tif`] : [`features/${id}_HE.h5`]), `reports/${id}.txt`];
+}
+
+export interface SlideSettings {
+  slidePatchPx: number;
+  slideMpp: number;
+  seed: number;
+}
+
+/**
+ * The case's bag as a slide: one grid cell per patch (the bag's level-0 grid, cropped to its extent with one
+ * background cell around it), each painted with the patch's prototype; the mask marks the patch cells.
+ */
+export async function writeCaseSlide(w: CohortFileWriter, slideRel: string, maskRel: string, c: SynthCase, s: SlideSettings): Promise<void> {
+  const { coords, types, n } = c.bag;
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = coords[2 * i]! / PATCH_SIZE, y = coords[2 * i + 1]! / PATCH_SIZE;
+    minX = Math.min(minX, x); minY = Math.min(minY, y); maxX = Math.max(maxX, x); maxY = Math.max(maxY, y);
+  }
+  const cols = maxX - minX + 3;
+  const rows = maxY - minY + 3;
+  const tissue = new Array<boolean>(cols * rows).fill(false);
+  const prototype = new Array<number>(cols * rows).fill(0);
+  for (let i = 0; i < n; i++) {
+    const cell = (coords[2 * i + 1]! / PATCH_SIZE - minY + 1) * cols + (coords[2 * i]! / PATCH_SIZE - minX + 1);
+    tissue[cell] = true;
+    prototype[cell] = types[i]!;
+  }
+  await writeSyntheticSlide({
+    slidePath: w.track(slideRel), maskPath: w.track(maskRel), grid: { cols, rows }, patchPx: s.slidePatchPx,
+    tissue, prototype, seed: s.seed * 1000 + c.index, mpp: s.slideMpp,
+  });
 }
 
 function rnaObject(genes: string[], expression: Float64Array): Record<string, number> {
@@ -139,16 +191,40 @@ export async function writeManifestCase(w: CohortFileWriter, c: SynthCase, genes
 }
 
 /** Write one case of the CHIMERA Task 3 layout (clinical with -1 for missing, plus the two label keys). */
-export async function writeChimeraCase(w: CohortFileWriter, c: SynthCase, genes: string[]): Promise<void> {
-  const [cd, rna, he, report] = caseFiles('chimera-task3', c.id) as [string, string, string, string];
+export async function writeChimeraCase(w: CohortFileWriter, c: SynthCase, genes: string[], slides?: SlideSettings): Promise<void> {
+  const files = caseFiles('chimera-task3', c.id, slides !== undefined);
   const record: Record<string, string | number> = {};
   for (const k of CHIMERA_TASK3_CLINICAL_KEYS) record[k] = c.clinical.record[k];
   record.progression = c.outcome.event ? 1 : 0;
   record.Time_to_prog_or_FUend = c.outcome.time;
-  await w.json(cd, record);
-  await w.json(rna, rnaObject(genes, c.expression));
-  await w.bag(he, c.bag);
-  await w.text(report, c.report);
+  await w.json(files[0]!, record);
+  await w.json(files[1]!, rnaObject(genes, c.expression));
+  if (slides) await writeCaseSlide(w, files[2]!, files[3]!, c, slides);
+  else await w.bag(files[2]!, c.bag);
+  await w.text(files[files.length - 1]!, c.report);
+}
+
+/**
+ * Write one case as the platform's /input of a CHIMERA Task 3 job: inputs.json, the slide and tissue mask in their
+ * image socket folders, the RNA and clinical JSON (CHIMERA's -1 for missing, no label keys).
+ */
+export async function writeTask3InputCase(w: CohortFileWriter, c: SynthCase, genes: string[], slides: SlideSettings): Promise<void> {
+  const [inputs, slide, mask, rna, clinical] = caseFiles('chimera-task3-input', c.id);
+  const f = TASK3_INPUT_FILES;
+  const record: Record<string, string | number> = {};
+  for (const k of CHIMERA_TASK3_CLINICAL_KEYS) record[k] = c.clinical.record[k];
+  await writeCaseSlide(w, slide!, mask!, c, slides);
+  await w.json(rna!, rnaObject(genes, c.expression));
+  await w.json(clinical!, record);
+  const socket = (slug: string, relative_path: string, kind: string, super_kind: string, image?: string) => ({
+    interface: { slug, relative_path, kind, super_kind }, value: null, file: null, image: image ? { name: image } : null,
+  });
+  await w.json(inputs!, [
+    socket(f.slideSlug, f.slideDir, 'Image', 'Image', `${c.id}_HE.tif`),
+    socket(f.maskSlug, f.maskDir, 'Segmentation', 'Image', `${c.id}_HE_mask.tif`),
+    socket(f.rnaSlug, f.rna, 'Anything', 'Value'),
+    socket(f.clinicalSlug, f.clinical, 'Anything', 'Value'),
+  ]);
 }
 
 /** truth.csv: id,time,event,true_risk (true_risk in shortest round-trip form, i.e. full double precision). */

@@ -35,7 +35,8 @@ describe('mmsurv CLI', () => {
     expect(row('linear')).toMatch(/^linear\s+encoder\s+common\s+Linear token projection/);
     expect(row('concat')).toMatch(/^concat\s+fusion\s+common\s+/);
     expect(row('manifest')).toMatch(/^manifest\s+dataset\s+core\s+/);
-    expect(row('chimera-task3')).toMatch(/^chimera-task3\s+dataset\s+core\s+/);
+    const rows = (id: string) => lines.filter((l) => l.startsWith(id + ' '));
+    expect(rows('chimera-task3')).toEqual([expect.stringMatching(/^chimera-task3\s+challenge\s+chimera\s+CHIMERA Task 3/), expect.stringMatching(/^chimera-task3\s+dataset\s+core\s+/)]);
     const json = JSON.parse((await mmsurv(['plugins', '--kind', 'encoder', '--json'])).stdout);
     expect(json.map((e: { id: string }) => e.id)).toContain('linear');
     expect(json.every((e: { kind: string }) => e.kind === 'encoder')).toBe(true);

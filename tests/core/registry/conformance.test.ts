@@ -14,8 +14,8 @@ const entries = registries.all();
 describe('component conformance', () => {
   it('finds the components of every plugin in registry.json', async () => {
     const { readFile } = await import('node:fs/promises');
-    const listed = JSON.parse(await readFile(new URL('../../../registry.json', import.meta.url), 'utf8')) as { plugins: { name: string }[] };
-    expect(new Set(entries.map((e) => e.plugin))).toEqual(new Set(['core', ...listed.plugins.map((p) => p.name)]));
+    const listed = JSON.parse(await readFile(new URL('../../../registry.json', import.meta.url), 'utf8')) as { plugins: { name: string }[]; challenges: { name: string }[] };
+    expect(new Set(entries.map((e) => e.plugin))).toEqual(new Set(['core', ...listed.plugins.map((p) => p.name), ...listed.challenges.map((p) => p.name)]));
   });
 
   it.each(entries.map((e) => [`${e.kind} ${e.id}`, e] as const))('%s', (_name, e) => {
