@@ -17,7 +17,7 @@ const arg = (name, dflt) => {
 const cases = Number(arg('cases', '300'));
 const seed = Number(arg('seed', '1'));
 const workers = arg('workers', '2');
-const only = arg('only', 'chimera-bilinear,abmil-lr,survpgc').split(',');
+const only = arg('only', 'chimera-bilinear,abmil,survpgc').split(',');
 
 const PRESETS = {
   'chimera-bilinear': { base: 'plugins/chimera-bilinear/preset.json', train: { epochs: 15, earlyStopping: { metric: 'c-index', patience: 15 } } },

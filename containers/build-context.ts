@@ -87,7 +87,7 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   const extractor = encoders.includes('wsi') ? await copyExtractor(o, runDir, model) : null;
 
   const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
-  const plugins = [...new Set(componentTypes(config).map(([kind, id]) => o.registries.of(kind).get(id).plugin))].sort();
+  const plugins = [...new Set([adapterSpec.plugin, ...componentTypes(config).map(([kind, id]) => o.registries.of(kind).get(id).plugin)])].sort();
   const metadata: ModelMetadata = {
     format: 'mmsurv-model', version: 1, challenge: o.challenge, mmsurvVersion: pkg.version, plugins,
     created: new Date().toISOString(),

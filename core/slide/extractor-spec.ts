@@ -6,17 +6,12 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { ajvIssues, formatIssues, renderFound } from '../config/validate.js';
 import { didYouMean } from '../registry/did-you-mean.js';
+import type { TilingSettings } from './tile-plan.js';
 
-export interface TfjsExtractorSpec {
+export interface TfjsExtractorSpec extends TilingSettings {
   type: 'tfjs';
   /** Folder with model.json (layers or graph format) and its weight shards; relative to the spec's folder. */
   modelDir: string;
-  patchSize: number;
-  targetMpp: number;
-  baseMpp: number | null;
-  minTissue: number;
-  maxPatches: number;
-  seed: number;
   batchSize: number;
   normalise: 'imagenet' | 'none';
 }

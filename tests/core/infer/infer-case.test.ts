@@ -12,7 +12,7 @@ import { TASK3_INPUT_FILES } from '../../../core/data/synth/write.js';
 import { harrellC } from '../../../core/survival/concordance.js';
 import { kmTime } from '../../../core/survival/calibration.js';
 import { mmsurv } from '../../support/cli.js';
-import { buildPackagedRunFixture, type PackagedRunFixture } from '../../support/packaged-run.js';
+import { buildPackagedRunFixture, writeTinyCnn, type PackagedRunFixture } from '../../support/packaged-run.js';
 
 let fx: PackagedRunFixture;
 let model: string;
@@ -126,6 +126,22 @@ describe('mmsurv infer on a packaged model', () => {
     expect(typeof r.value).toBe('number');
     expect(r.stderr).toMatch(/warning: .*1 non-finite value\(s\) \(NaN\/Infinity\) read as missing/);
     expect(r.stderr).toMatch(/warning: .*clinical field 'smoking' holds "Former \(unseen\)", a category unseen in training/);
+  });
+
+  it('package records the extractor and refuses one with other weights than the training features', async () => {
+    const meta = JSON.parse(await readFile(join(model, 'metadata.json'), 'utf8')) as { extractor: { id: string; dim: number }; challenge: string; plugins: string[] };
+    expect(meta.challenge).toBe('chimera-task3');
+    expect(meta.extractor).toMatchObject({ id: 'tfjs:cnn', dim: 16 });
+    expect(meta.plugins).toEqual(['chimera', 'common']);
+    const other = join(fx.root, 'other-encoder');
+    await writeTinyCnn(join(other, 'cnn'), 32, 99);
+    await writeFile(join(other, 'encoder.json'), await readFile(fx.encoderSpec, 'utf8'));
+    const r = await mmsurv(['package', '--run', fx.runDir, '--challenge', 'chimera-task3', '--target', 'gpu', '--tag', 't:2', '--out', join(fx.root, 'ctx2'), '--no-build', '--extractor', join(other, 'encoder.json')]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/is not the one the run's features came from .* the image would see different features than training/);
+    const again = await mmsurv(['package', '--run', fx.runDir, '--challenge', 'chimera-task3', '--target', 'gpu', '--tag', 't:1', '--out', join(fx.root, 'ctx'), '--no-build']);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr).toMatch(/exists and is not empty; pass --overwrite or choose another --out\. Nothing was changed\./);
   });
 
   it('refuses a model folder that is not one, saying what it expected', async () => {

@@ -15,15 +15,7 @@ export async function tempDir(prefix = 'mmsurv-slide-'): Promise<{ dir: string; 
   return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-/** The error thrown by `fn` (fails the test when nothing is thrown). */
-export async function errorOf(fn: () => unknown): Promise<Error> {
-  try {
-    await fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error, but none was thrown');
-}
+export { errorOf } from '../data/support.js';
 
 /**
  * A 16 x 16 layout of 64-px cells: tissue is a ring (Chebyshev distance 3..6 from the centre) plus a 2 x 2 block
