@@ -4,6 +4,7 @@ import { createCliContext, type GlobalArgs } from '../context.js';
 
 interface Args extends GlobalArgs {
   out?: string;
+  of: 'config' | 'extractor';
 }
 
 export const schemaCommand: CommandModule<GlobalArgs, Args> = {
@@ -12,11 +13,15 @@ export const schemaCommand: CommandModule<GlobalArgs, Args> = {
   builder: (y) =>
     y
       .option('out', { alias: 'o', type: 'string', describe: 'Write to this file instead of stdout' })
-      .example('$0 schema --out mmsurv.schema.json', 'then put "$schema": "./mmsurv.schema.json" in your config') as never,
+      .option('of', { choices: ['config', 'extractor'] as const, default: 'config' as const, describe: 'config: experiment configs; extractor: slide extractor specs (`mmsurv extract --encoder`)' })
+      .example('$0 schema --out mmsurv.schema.json', 'then put "$schema": "./mmsurv.schema.json" in your config')
+      .example('$0 schema --of extractor --out extractor.schema.json', 'the schema of encoder.json files') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
-    const { composeSchema } = await import('../../config/compose-schema.js');
-    const text = JSON.stringify(composeSchema(ctx.registries), null, 2) + '\n';
+    const schema = args.of === 'extractor'
+      ? (await import('../../slide/extractor-spec.js')).slideExtractorSchema()
+      : (await import('../../config/compose-schema.js')).composeSchema(ctx.registries);
+    const text = JSON.stringify(schema, null, 2) + '\n';
     if (!args.out) {
       process.stdout.write(text);
       return;

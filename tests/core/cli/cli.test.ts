@@ -12,8 +12,8 @@ describe('mmsurv CLI', () => {
   it('--help lists the commands, and each command has an example', async () => {
     const help = await mmsurv(['--help']);
     expect(help.exitCode).toBe(0);
-    for (const c of ['demo', 'synth', 'inspect', 'splits', 'validate', 'schema', 'plugins']) expect(help.stdout).toContain(`mmsurv ${c}`);
-    for (const c of ['demo', 'synth', 'inspect', 'splits', 'validate', 'schema', 'plugins']) {
+    for (const c of ['demo', 'synth', 'inspect', 'splits', 'validate', 'schema', 'plugins', 'extract', 'infer', 'package', 'test-container']) expect(help.stdout).toContain(`mmsurv ${c}`);
+    for (const c of ['demo', 'synth', 'inspect', 'splits', 'validate', 'schema', 'plugins', 'extract', 'infer', 'package', 'test-container']) {
       const r = await mmsurv([c, '--help']);
       expect(r.exitCode, c).toBe(0);
       expect(r.stdout, c).toMatch(/Examples:\n\s+mmsurv /);
