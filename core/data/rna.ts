@@ -48,27 +48,55 @@ export async function readRnaJson(path: string, opts: RnaReadOptions = {}): Prom
   } catch (err) {
     throw new Error(`${path}: expected a JSON object {gene symbol: number}, found invalid JSON: ${(err as Error).message}`);
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new Error(`${path}: expected a JSON object {gene symbol: number}, found ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)}`);
-  }
-  const obj = raw as Record<string, unknown>;
-  const genes = Object.keys(obj);
-  const values = new Float32Array(genes.length);
-  let nulls = 0;
-  genes.forEach((g, i) => {
-    const v = obj[g];
-    if (v === null) { values[i] = NaN; nulls++; }
-    else if (typeof v === 'number') values[i] = v;
-    else {
-      throw new Error(`${path}: gene ${JSON.stringify(g)}: expected a number (or null), found ${JSON.stringify(v)}`);
-    }
-  });
+  const profile = rnaProfileFromObject(raw, path, { warnings: opts.warnings });
   const dup = duplicates(flatObjectKeys(text));
   if (dup.length > 0) {
     throw new Error(`${path}: duplicate gene names: ${dup.slice(0, 10).join(', ')}${dup.length > 10 ? ', ...' : ''}` +
       ' (each gene must appear once)');
   }
-  if (nulls > 0) opts.warnings?.push(`${path}: ${nulls} of ${genes.length} genes are null (read as missing)`);
+  return profile;
+}
+
+export interface RnaObjectOptions {
+  /** Non-fatal findings are appended here, one line each. */
+  warnings?: string[] | undefined;
+  /**
+   * Test-time reading (a container must still predict): null, NaN, non-numeric strings become missing with one
+   * warning, numeric strings are read as numbers, and only an empty object or one without any number is an error.
+   * Default (training data): null is missing, anything else non-numeric is an error.
+   */
+  lenient?: boolean;
+}
+
+/** A parsed `{gene symbol: number}` object as a profile; missing values are NaN. `where` names it in messages. */
+export function rnaProfileFromObject(raw: unknown, where: string, opts: RnaObjectOptions = {}): RnaProfile {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new Error(`${where}: expected a JSON object {gene symbol: number}, found ${Array.isArray(raw) ? 'an array' : JSON.stringify(raw)?.slice(0, 80)}`);
+  }
+  const obj = raw as Record<string, unknown>;
+  const genes = Object.keys(obj);
+  if (opts.lenient && genes.length === 0) throw new Error(`${where}: expected a JSON object {gene symbol: number}, found an empty object`);
+  const values = new Float32Array(genes.length);
+  const missing: string[] = [];
+  genes.forEach((g, i) => {
+    const v = obj[g];
+    if (typeof v === 'number' && (Number.isFinite(v) || !opts.lenient)) values[i] = v;
+    else if (v === null) { values[i] = NaN; missing.push(g); }
+    else if (opts.lenient) {
+      const x = typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+      values[i] = Number.isFinite(x) ? x : NaN;
+      if (!Number.isFinite(x)) missing.push(g);
+    } else {
+      throw new Error(`${where}: gene ${JSON.stringify(g)}: expected a number (or null), found ${JSON.stringify(v)}`);
+    }
+  });
+  if (missing.length === 0) return { genes, values };
+  if (!opts.lenient) {
+    opts.warnings?.push(`${where}: ${missing.length} of ${genes.length} genes are null (read as missing)`);
+  } else {
+    if (missing.length === genes.length) throw new Error(`${where}: none of the ${genes.length} genes has a numeric value`);
+    opts.warnings?.push(`${where}: ${missing.length} of ${genes.length} genes have no numeric value (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''}); read as missing`);
+  }
   return { genes, values };
 }
 
