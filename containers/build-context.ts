@@ -15,6 +15,7 @@
 import { existsSync } from 'node:fs';
 import { chmod, cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { ChallengeAdapter } from '../core/contracts/challenge-adapter.js';
 import type { Logger } from '../core/contracts/logger.js';
 import { readResolvedConfig } from '../core/config/save.js';
 import { readDelimited } from '../core/data/csv.js';
@@ -33,6 +34,8 @@ export interface BuildContextOptions {
   logger: Logger;
   runDir: string;
   challenge: string;
+  /** The challenge's adapter, built by the caller (its output kind decides what the run must predict). */
+  adapter: ChallengeAdapter;
   target: Target;
   tag: string;
   out: string;
@@ -57,8 +60,7 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   const summary = await readRunSummary(runDir);
   const { config } = await readResolvedConfig(new DirectoryRunStore(runDir));
   const encoders = Object.keys((config['encoders'] ?? {}) as Record<string, unknown>);
-  const adapter = adapterSpec.create({}, undefined as never);
-  if (adapter.output === 'probability') {
+  if (o.adapter.output === 'probability') {
     throw new Error(`--challenge ${o.challenge} needs a class probability; this run (${runDir}) has a survival head. Train a run with a binary head for it.`);
   }
   for (const f of summary.folds) {

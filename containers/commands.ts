@@ -6,7 +6,9 @@ import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { createCliContext, type GlobalArgs } from '../core/cli/context.js';
 import { buildContext, createRunContainer } from '../core/di/container.js';
+import type { DependencyContainer } from 'tsyringe';
 import type { ChallengeAdapter } from '../core/contracts/challenge-adapter.js';
+import type { Registries } from '../core/registry/registry.js';
 
 interface PackageArgs extends GlobalArgs {
   run: string;
@@ -31,6 +33,11 @@ interface TestArgs extends GlobalArgs {
   timeout?: number;
   json?: boolean;
   'keep-outputs'?: string;
+}
+
+/** The registered adapter of a challenge id (unknown ids get a did-you-mean error). */
+function challengeAdapter(ctx: { registries: Registries; container: DependencyContainer }, id: string): ChallengeAdapter {
+  return ctx.registries.challenge.build({ type: id }, buildContext(createRunContainer(ctx.container, { seed: 0 }), `challenge.${id}`)) as ChallengeAdapter;
 }
 
 async function docker() {
@@ -67,7 +74,7 @@ export const packageCommand: CommandModule<GlobalArgs, PackageArgs> = {
     const out = resolve(args.out ?? `${args.run}/package/${args.challenge}-${args.target}`);
     const t0 = Date.now();
     const r = await writeBuildContext({
-      registries: ctx.registries, logger: ctx.logger, runDir: args.run, challenge: args.challenge, target: args.target, tag: args.tag, out,
+      registries: ctx.registries, logger: ctx.logger, runDir: args.run, challenge: args.challenge, adapter: challengeAdapter(ctx, args.challenge), target: args.target, tag: args.tag, out,
       ...(args['base-image'] ? { baseImage: args['base-image'] } : {}), ...(args.extractor ? { extractor: args.extractor } : {}),
       overwrite: args.overwrite ?? false,
     });
@@ -102,7 +109,7 @@ export const testContainerCommand: CommandModule<GlobalArgs, TestArgs> = {
       .example('$0 test-container --challenge chimera-task3 --image mmsurv-task3:v1 --cases data/task3-input', 'every case, as the platform runs it') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
-    const adapter = ctx.registries.challenge.build({ type: args.challenge }, buildContext(createRunContainer(ctx.container, { seed: 0 }), `challenge.${args.challenge}`)) as ChallengeAdapter;
+    const adapter = challengeAdapter(ctx, args.challenge);
     const d = await docker();
     const { testContainer } = await import('./test-container.js');
     const report = await testContainer(d, {
