@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { ChallengeAdapter } from '../core/contracts/challenge-adapter.js';
 import { harrellC } from '../core/survival/concordance.js';
-import { rocAuc, weightedF1 } from './classification-metrics.js';
+import { rocAuc, weightedF1 } from '../core/classification/metrics.js';
 import { runPlatformCase, type PlatformRunOptions } from './platform-run.js';
 
 export interface ContainerCaseResult {

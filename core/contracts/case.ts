@@ -9,6 +9,8 @@
  * Invariants
  * - `id` is unique within a cohort and is the patient id: splits never put one id in two folds.
  * - `label`, when present, satisfies the {@link SurvivalLabel} invariants (time > 0, finite).
+ * - `binary`, when present, is the case's class for a binary target ({@link BinaryLabel}: e.g. BRS3 vs BRS1/2); its
+ *   source key never appears in `clinical`.
  * - `rna.values.length === rna.genes.length`; gene names are unique. Never rely on file key order: align to a
  *   saved gene order (`alignRna` in core/data) before encoding.
  * - `clinical` values are a string, a finite number, or null for missing. Readers map the cohort's missing markers
@@ -27,6 +29,7 @@
  *   meta: { cancerType: 'bladder', cohort: '3A' },
  * };
  */
+import type { BinaryLabel } from './binary-label.js';
 import type { KnowledgeText } from './knowledge-source.js';
 import type { SurvivalLabel } from './survival-label.js';
 
@@ -74,6 +77,8 @@ export interface CaseMeta {
 export interface Case {
   id: string;
   label?: SurvivalLabel;
+  /** Class of a binary target (heads with `target: 'binary'` train on it). */
+  binary?: BinaryLabel;
   wsi?: PatchBag[];
   rna?: RnaProfile;
   clinical?: ClinicalRecord;

@@ -1,11 +1,16 @@
 /**
- * Head: fused vector -> survival.
+ * Head: fused vector -> survival (or a binary class).
  *
  * Invariants
- * - `forward(z)` maps [b, inDim] to hazards logits [b, bins] (discrete-time heads) or a risk [b, 1] (Cox heads).
+ * - `target` says which label the head learns from: 'survival' (the default when absent: `Case.label`, time and
+ *   event) or 'binary' (`Case.binary`); the trainer passes `loss` labels of that kind only and chooses the
+ *   validation metrics, splits and output files by it (see binary-label.ts).
+ * - `forward(z)` maps [b, inDim] to hazards logits [b, bins] (discrete-time heads), a risk [b, 1] (Cox heads) or a
+ *   logit [b, 1] (binary heads).
  * - `loss(out, labels)` is a scalar; labels[i] belongs to row i of `out`. It is defined (finite) for any batch,
  *   including one case or no event, where it warns instead of returning NaN.
- * - `predict(out)` returns one SurvivalPrediction per row with risk oriented as "higher = earlier event".
+ * - `predict(out)` returns one SurvivalPrediction per row with risk oriented as "higher = earlier event" (binary
+ *   heads: "higher = more likely positive", plus `probability`).
  * - `fit?(train)` learns label-dependent state (time bins from the training fold, a baseline hazard) and `state()`
  *   persists it so inference never refits.
  *
@@ -16,17 +21,20 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { Case } from './case.js';
+import type { TargetKind, TargetLabel } from './binary-label.js';
 import type { SurvivalLabel } from './survival-label.js';
 import type { SurvivalPrediction } from './survival-prediction.js';
 
 export interface Head {
+  /** The label this head learns from; absent means 'survival'. */
+  readonly target?: TargetKind;
   readonly variables: tf.Variable[];
   build?(inDim: number): void;
   fit?(train: readonly Case[]): void;
   state?(): unknown;
   restore?(state: unknown): void;
   forward(z: tf.Tensor2D): tf.Tensor2D;
-  loss(out: tf.Tensor2D, labels: readonly SurvivalLabel[]): tf.Scalar;
+  loss(out: tf.Tensor2D, labels: readonly TargetLabel[]): tf.Scalar;
   predict(out: tf.Tensor2D): SurvivalPrediction[];
   /**
    * Optional (Cox heads): fit the Breslow baseline hazard from the final training-fold risks, called by the trainer

@@ -1,5 +1,6 @@
 export type * from './case.js';
 export type * from './survival-label.js';
+export type * from './binary-label.js';
 export type * from './survival-prediction.js';
 export type * from './encoder.js';
 export type * from './fusion.js';

@@ -7,6 +7,7 @@
  *   and `survival` is non-increasing with values in [0, 1]: S(times[k]) = P(T > times[k]).
  * - `time`, when present, is a time-like output (larger = later event) produced by a calibration map that is
  *   strictly decreasing in risk; challenge scorers that negate their input read this value.
+ * - `probability`, present for binary heads only, is P(positive class) in [0, 1] and equals sigmoid(risk).
  *
  * @example
  * const p: SurvivalPrediction = {
@@ -20,4 +21,6 @@ export interface SurvivalPrediction {
   times?: Float64Array;
   survival?: Float64Array;
   time?: number;
+  /** Binary heads: P(positive class). */
+  probability?: number;
 }

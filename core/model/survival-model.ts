@@ -19,6 +19,7 @@ import type { Case } from '../contracts/case.js';
 import type { Encoder, Mode } from '../contracts/encoder.js';
 import type { Fusion } from '../contracts/fusion.js';
 import type { Head } from '../contracts/head.js';
+import type { TargetKind, TargetLabel } from '../contracts/binary-label.js';
 import type { SurvivalLabel } from '../contracts/survival-label.js';
 import type { SurvivalPrediction } from '../contracts/survival-prediction.js';
 import { buildContext } from '../di/container.js';
@@ -66,6 +67,17 @@ export class SurvivalModel {
     return new SurvivalModel(encoders, fusion, head);
   }
 
+  /** The target of the config's head (built and disposed again; nothing is fitted). */
+  static targetOf(registries: Registries, config: Pick<ModelConfig, 'head'>, container: DependencyContainer): TargetKind {
+    if (!config.head) throw new Error('config: `head` is missing, e.g. "head": { "type": "cox" }');
+    const head = registries.head.build(config.head, buildContext(container, 'head'));
+    try {
+      return head.target ?? 'survival';
+    } finally {
+      head.dispose();
+    }
+  }
+
   /** Fit preprocessing on the training fold and build every layer. */
   fit(train: readonly Case[]): void {
     for (const e of this.encoders.values()) e.fit?.(train);
@@ -111,6 +123,11 @@ export class SurvivalModel {
     return { z: out.z, aux: out.auxLoss ?? null, ...(out.attention ? { attention: out.attention } : {}) };
   }
 
+  /** The label the head learns from ('survival' unless the head says 'binary'). */
+  get target(): TargetKind {
+    return this.head.target ?? 'survival';
+  }
+
   /** Head outputs for a batch, [b, k], and the summed auxiliary loss (call inside tf.tidy or variableGrads). */
   forward(cases: readonly Case[], mode: Mode): { out: tf.Tensor2D; aux: tf.Scalar | null } {
     const zs: tf.Tensor2D[] = [];
@@ -126,7 +143,12 @@ export class SurvivalModel {
 
   /** Head loss + mean auxiliary loss of a labelled batch. */
   loss(cases: readonly Case[], mode: Mode): tf.Scalar {
-    const labels = cases.map((c) => {
+    const binary = this.target === 'binary';
+    const labels: TargetLabel[] = cases.map((c) => {
+      if (binary) {
+        if (!c.binary) throw new Error(`case ${c.id}: has no binary label (the head is a binary classifier); training and validation cases need one`);
+        return c.binary;
+      }
       if (!c.label) throw new Error(`case ${c.id}: has no survival label (time, event); training and validation cases need one`);
       return c.label;
     });

@@ -1,9 +1,10 @@
 /**
  * plugins/common: building blocks shared by the published methods: token projections, MLP/SNN/ABMIL/tabular
- * encoders, simple fusions, and the discrete-hazard and Cox heads.
+ * encoders, simple fusions, the discrete-hazard and Cox heads, and a binary classification head.
  */
 import type { Registrar } from '../../core/contracts/component.js';
 import { abmilEncoderSpec } from './abmil-encoder.js';
+import { binaryHeadSpec } from './binary-head.js';
 import { concatFusionSpec } from './concat-fusion.js';
 import { coxHeadSpec } from './cox-head.js';
 import { discreteHeadSpec } from './discrete-head.js';
@@ -33,4 +34,5 @@ export function register(r: Registrar): void {
   r.fusion(survPathFusionSpec);
   r.head(discreteHeadSpec);
   r.head(coxHeadSpec);
+  r.head(binaryHeadSpec);
 }
