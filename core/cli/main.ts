@@ -39,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`error: ${msg}\nRun with --help for usage.\n`);
         exitCode = 2;
       }
+      // stop here: without a throw, yargs goes on to run the command's handler with the invalid arguments
+      throw new Error(msg ?? err?.message ?? 'invalid arguments');
     });
   try {
     await cli.parseAsync();

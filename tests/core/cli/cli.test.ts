@@ -26,6 +26,19 @@ describe('mmsurv CLI', () => {
     expect(r.stderr).toMatch(/Did you mean plugins\?/);
   });
 
+  it('invalid arguments stop before the command runs: an unknown option or a missing required one writes nothing', async () => {
+    const out = join(tmpdir(), `mmsurv-cli-invalid-${process.pid}`);
+    await rm(out, { recursive: true, force: true });
+    const unknown = await mmsurv(['synth', '--out', out, '--cases', '4', '--bogus']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toMatch(/Unknown argument: bogus/);
+    const missing = await mmsurv(['predict', '--run', out]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr).toMatch(/Missing required argument: case/);
+    expect(missing.stderr).not.toMatch(/paths\[0\]/); // the handler never ran with the missing argument
+    await expect(readFile(join(out, 'synth.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+  });
+
   it('plugins prints the table of registered components', async () => {
     const r = await mmsurv(['plugins']);
     expect(r.exitCode).toBe(0);
@@ -91,6 +104,6 @@ describe('mmsurv CLI', () => {
   it('reading a folder that is not a cohort says what was expected', async () => {
     const r = await mmsurv(['inspect', '--data', dir]);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toMatch(/cannot tell the cohort layout .* --format with one of: chimera-task3, manifest/);
+    expect(r.stderr).toMatch(/cannot tell the cohort layout .* --format with one of: chimera-task2, chimera-task3, manifest/);
   });
 });
