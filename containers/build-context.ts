@@ -60,8 +60,12 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   const summary = await readRunSummary(runDir);
   const { config } = await readResolvedConfig(new DirectoryRunStore(runDir));
   const encoders = Object.keys((config['encoders'] ?? {}) as Record<string, unknown>);
-  if (o.adapter.output === 'probability') {
-    throw new Error(`--challenge ${o.challenge} needs a class probability; this run (${runDir}) has a survival head. Train a run with a binary head for it.`);
+  const binary = summary.target === 'binary';
+  if (o.adapter.output === 'probability' && !binary) {
+    throw new Error(`--challenge ${o.challenge} needs a class probability; this run (${runDir}) has a survival head. Train a run with a binary head ("head": { "type": "binary" }) for it.`);
+  }
+  if (o.adapter.output === 'time' && binary) {
+    throw new Error(`--challenge ${o.challenge} needs a time-like survival output; this run (${runDir}) has a binary head. Train a run with a survival head (cox, discrete) for it.`);
   }
   for (const f of summary.folds) {
     const dir = join(runDir, foldDirName(f.fold - 1), 'model');
@@ -80,7 +84,9 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
 
   // the model directory
   for (const f of ['config.resolved.json', 'summary.json']) await cp(join(runDir, f), join(model, f));
-  if (existsSync(join(runDir, RUN_CALIBRATION_FILE))) await cp(join(runDir, RUN_CALIBRATION_FILE), join(model, RUN_CALIBRATION_FILE));
+  if (binary) {
+    // a binary run has no time calibration: the output is the mean probability
+  } else if (existsSync(join(runDir, RUN_CALIBRATION_FILE))) await cp(join(runDir, RUN_CALIBRATION_FILE), join(model, RUN_CALIBRATION_FILE));
   else await writeFile(join(model, RUN_CALIBRATION_FILE), JSON.stringify(await calibrationFromOof(runDir)) + '\n');
   for (const f of summary.folds) {
     const rel = join(foldDirName(f.fold - 1), 'model');
@@ -93,7 +99,10 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   const metadata: ModelMetadata = {
     format: 'mmsurv-model', version: 1, challenge: o.challenge, mmsurvVersion: pkg.version, plugins,
     created: new Date().toISOString(),
-    run: { name: summary.name, folds: summary.folds.length, seed: summary.seed, c_index_mean: summary.c_index_mean },
+    run: {
+      name: summary.name, folds: summary.folds.length, seed: summary.seed, c_index_mean: summary.c_index_mean,
+      ...(binary ? { target: 'binary' as const, auc_mean: summary.auc_mean ?? null } : {}),
+    },
     extractor, target: o.target,
   };
   await writeFile(join(model, MODEL_METADATA_FILE), JSON.stringify(metadata, null, 2) + '\n');

@@ -90,11 +90,11 @@ const trainSchema: JsonSchema = {
     warmupEpochs: { type: 'number', minimum: 0, default: 0, description: 'Linear warm-up of the learning rate over this many epochs.' },
     sampling: {
       enum: ['shuffle', 'balanced'], default: 'shuffle',
-      description: 'Order of training cases per epoch: a shuffle, or class-balanced draws with replacement (equal weight to event and censored cases, as HKKH).',
+      description: 'Order of training cases per epoch: a shuffle, or class-balanced draws with replacement (equal weight to event and censored cases, as HKKH; binary heads: to positive and negative cases).',
     },
     evalTimes: {
       type: ['array', 'null'], items: { type: 'number', exclusiveMinimum: 0 }, default: null,
-      description: 'Times for AUC(t), Brier(t) and the surv_<t> columns of oof.csv; null: the quartiles of the observed event times.',
+      description: 'Times for AUC(t), Brier(t) and the surv_<t> columns of oof.csv; null: the quartiles of the observed event times. Not used by binary heads.',
     },
     minEpochs: { type: 'integer', minimum: 1, default: 1, description: 'Model selection and early stopping consider epochs from this one on (SurvPGC: 10).' },
     gradAccumulation: { type: 'integer', minimum: 1, default: 1, description: 'Batches whose gradients are summed before a step.' },
@@ -102,7 +102,7 @@ const trainSchema: JsonSchema = {
       type: 'object',
       description: 'Stop a fold when the validation metric has not improved for `patience` epochs.',
       properties: {
-        metric: { enum: ['c-index', 'loss'], default: 'c-index', description: 'Validation metric to watch.' },
+        metric: { enum: ['c-index', 'loss'], default: 'c-index', description: "Validation metric to watch: Harrell's C (binary heads: ROC AUC, the concordance of a binary outcome) or the loss." },
         patience: { type: 'integer', minimum: 1, default: 10, description: 'Epochs without improvement before stopping.' },
       },
       additionalProperties: false,

@@ -1,12 +1,14 @@
 /**
- * Patient-level k-fold cross-validation splits, stratified by event and time, deterministic by seed.
+ * Patient-level k-fold cross-validation splits, stratified by event and time (binary targets: by class),
+ * deterministic by seed.
  *
  * How a split is made
  * 1. Cases are grouped by patient (`meta.patientId ?? id`): all cases of a patient land in the same fold.
  *    A patient's outcome is its earliest event time when any of its cases had the event, else its longest
  *    follow-up.
  * 2. Strata = event (0/1) x time bin: within each event group, patients sorted by (time, id) are cut into
- *    `timeBins` rank-quantile bins of (nearly) equal size.
+ *    `timeBins` rank-quantile bins of (nearly) equal size. With `target: 'binary'` the strata are the two classes
+ *    (`Case.binary`; a patient is positive when any of its cases is), keyed 'class=0' and 'class=1'.
  * 3. Strata are visited in a fixed order (event 0 before 1, early bins first); within each stratum the patients,
  *    sorted by id, are shuffled with `new SeededRandom(seed).fork('splits')` and dealt round-robin into the folds,
  *    continuing the rotation from one stratum to the next. Every fold therefore gets floor or ceil of each
@@ -23,6 +25,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import type { TargetKind } from '../contracts/binary-label.js';
 import type { Case } from '../contracts/case.js';
 import { SeededRandom } from '../services/random.js';
 import { writeFileAtomic } from '../services/run-store.js';
@@ -39,7 +42,10 @@ export interface Splits {
   version: 1;
   seed: number;
   folds: number;
-  /** Number of patients per stratum, keyed 'event=E/time=B' (B = time bin within the event group, 0 = earliest). */
+  /**
+   * Number of patients per stratum, keyed 'event=E/time=B' (B = time bin within the event group, 0 = earliest), or
+   * 'class=C' for a binary target.
+   */
   strata: Record<string, number>;
   /** sha256 (hex) of the canonical JSON of `assignments`. */
   hash: string;
@@ -49,8 +55,10 @@ export interface Splits {
 export interface SplitOptions {
   folds: number;
   seed: number;
-  /** Time-quantile bins within each event group. Default 2. */
+  /** Time-quantile bins within each event group. Default 2. Not used for binary targets. */
   timeBins?: number;
+  /** Which label stratifies: 'survival' (default: `Case.label`) or 'binary' (`Case.binary`). */
+  target?: TargetKind;
 }
 
 interface Patient {
@@ -60,18 +68,19 @@ interface Patient {
   time: number;
 }
 
-function groupPatients(cases: Case[]): Patient[] {
-  const unlabeled = cases.filter((c) => !c.label).map((c) => c.id);
+function groupPatients(cases: Case[], target: TargetKind): Patient[] {
+  const binary = target === 'binary';
+  const unlabeled = cases.filter((c) => (binary ? !c.binary : !c.label)).map((c) => c.id);
   if (unlabeled.length > 0) {
     const shown = unlabeled.slice(0, 10).join(', ') + (unlabeled.length > 10 ? `, ... (${unlabeled.length} in all)` : '');
-    throw new Error(`makeSplits: every case needs a label (time, event) to be stratified; cases without one: ${shown}`);
+    throw new Error(`makeSplits: every case needs a ${binary ? 'binary label' : 'label (time, event)'} to be stratified; cases without one: ${shown}`);
   }
   const seen = new Set<string>();
   const byPatient = new Map<string, Patient>();
   for (const c of cases) {
     if (seen.has(c.id)) throw new Error(`makeSplits: case id '${c.id}' appears twice; case ids must be unique`);
     seen.add(c.id);
-    const { time, event } = c.label!;
+    const { time, event } = binary ? { time: 0, event: c.binary!.positive } : c.label!;
     if (!Number.isFinite(time)) throw new Error(`makeSplits: case '${c.id}' has a non-finite label time (${time})`);
     const pid = c.meta?.patientId ?? c.id;
     const p = byPatient.get(pid);
@@ -103,12 +112,13 @@ export function hashAssignments(assignments: FoldAssignment[]): string {
 /** Patient-level k-fold splits stratified by event x time quantile (see the file comment). */
 export function makeSplits(cases: Case[], opts: SplitOptions): Splits {
   const { folds, seed } = opts;
-  const timeBins = opts.timeBins ?? 2;
+  const target = opts.target ?? 'survival';
+  const timeBins = target === 'binary' ? 1 : opts.timeBins ?? 2;
   if (!Number.isInteger(seed)) throw new Error(`makeSplits: seed must be an integer, found ${seed}`);
   if (!Number.isInteger(timeBins) || timeBins < 1) {
     throw new Error(`makeSplits: timeBins must be an integer >= 1, found ${timeBins}`);
   }
-  const patients = groupPatients(cases);
+  const patients = groupPatients(cases, target);
   if (!Number.isInteger(folds) || folds < 2 || folds > patients.length) {
     throw new Error(
       `makeSplits: folds must be an integer in [2, number of patients = ${patients.length}], found ${folds}` +
@@ -121,7 +131,7 @@ export function makeSplits(cases: Case[], opts: SplitOptions): Splits {
     const group = patients.filter((p) => p.event === ev).sort((a, b) => a.time - b.time || byId(a, b));
     group.forEach((p, rank) => {
       const bin = Math.floor((rank * timeBins) / group.length);
-      const key = `event=${ev ? 1 : 0}/time=${bin}`;
+      const key = target === 'binary' ? `class=${ev ? 1 : 0}` : `event=${ev ? 1 : 0}/time=${bin}`;
       const list = strata.get(key) ?? [];
       list.push(p);
       strata.set(key, list);

@@ -10,6 +10,8 @@ export interface CohortSummary {
   root: string;
   format: string;
   cases: number;
+  /** Cases with a binary label (`Case.binary`) and how many are positive; absent when none has one. */
+  binary?: { labelled: number; positive: number };
   labelled: number;
   events: number;
   censored: number;
@@ -80,10 +82,12 @@ export function summarizeCohort(cohort: Cohort): CohortSummary {
       fieldCounts.set(k, e);
     }
   }
+  const binary = cohort.cases.filter((c) => c.binary);
   return {
     root: cohort.root,
     format: cohort.format,
     cases: cohort.cases.length,
+    ...(binary.length ? { binary: { labelled: binary.length, positive: binary.filter((c) => c.binary!.positive).length } } : {}),
     labelled: labelled.length,
     events: nEvents,
     censored: labelled.length - nEvents,

@@ -1,7 +1,7 @@
 /**
  * One container job: read the case a challenge adapter finds in the input folder, encode its slides with the
  * extractor the model was trained with, predict with every fold's model, map the mean risk to a time with the run's
- * Kaplan-Meier calibration, and let the adapter write the output. This is what a graded image's entrypoint runs.
+ * Kaplan-Meier calibration (binary runs: the mean probability), and let the adapter write the output. This is what a graded image's entrypoint runs.
  *
  * Scratch files (extractor temporaries) go to a fresh folder under the OS temp dir (/tmp in the image) and are
  * removed afterwards; nothing is written outside `outputDir` but them.
@@ -71,11 +71,11 @@ export async function inferCase(o: InferOptions): Promise<InferResult> {
     const t2 = Date.now();
     const [p] = predictWithRun(run, [c]);
     if (!p) throw new Error('the model returned no prediction');
-    const prediction = { caseId: c.id, risk: p.risk, time: p.time };
-    const files = await adapter.writeOutput(o.outputDir, prediction);
+    const value = p.probability !== undefined ? { probability: p.probability } : { time: p.time! };
+    const files = await adapter.writeOutput(o.outputDir, { caseId: c.id, risk: p.risk, ...value });
     const t3 = Date.now();
     return {
-      challenge, risk: p.risk, time: p.time, files, warnings: input.warnings,
+      challenge, risk: p.risk, ...value, files, warnings: input.warnings,
       seconds: { read: (t1 - t0) / 1000, extract: (t2 - t1) / 1000, predict: (t3 - t2) / 1000 },
     };
   } finally {

@@ -28,7 +28,8 @@ export interface ModelMetadata {
   mmsurvVersion: string;
   plugins: string[];
   created: string;
-  run: { name: string; folds: number; seed: number; c_index_mean: number | null };
+  /** The packaged run; binary runs add their target and mean AUC. */
+  run: { name: string; folds: number; seed: number; c_index_mean: number | null; target?: 'binary'; auc_mean?: number | null };
   extractor: { id: string; weightsHash: string; dim: number } | null;
   target: 'cpu' | 'gpu';
 }

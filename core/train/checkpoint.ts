@@ -15,6 +15,7 @@ export interface EpochRecord {
   epoch: number;
   trainLoss: number;
   valLoss: number | null;
+  /** Validation Harrell's C (binary heads: ROC AUC). */
   valC: number | null;
   lr: number;
   seconds: number;

@@ -13,6 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import type { Backend } from '../contracts/backend.js';
+import type { TargetKind } from '../contracts/binary-label.js';
 import type { Case } from '../contracts/case.js';
 import type { Logger } from '../contracts/logger.js';
 import type { ProgressReporter } from '../contracts/progress.js';
@@ -24,12 +25,12 @@ import { buildContext, createRunContainer } from '../di/container.js';
 import { TOKENS } from '../di/tokens.js';
 import { readCohort, type DataSection } from '../data/read-cohort.js';
 import { makeSplits, readSplits, writeSplits, type Splits } from '../data/splits.js';
-import type { ModelConfig } from '../model/survival-model.js';
+import { SurvivalModel, type ModelConfig } from '../model/survival-model.js';
 import type { Registries } from '../registry/registry.js';
 import { attachKnowledge, buildKnowledgeSources, loadCaseBags } from './prepare-cases.js';
 import { recordFeatureExtractor } from './feature-record.js';
 import { fitKmTimeCalibration, kaplanMeierSteps, type KmTimeCalibration } from '../survival/calibration.js';
-import { formatRunSummary, oofCsv, runSummary, summaryCsv, type RunSummary } from './run-outputs.js';
+import { binaryOofCsv, formatRunSummary, oofCsv, runSummary, summaryCsv, type RunSummary } from './run-outputs.js';
 import { trainSettings, type TrainSettings } from './settings.js';
 import { trainFold, type FoldResult } from './train-fold.js';
 
@@ -56,6 +57,8 @@ export interface TrainContext {
 /** Everything a fold needs that can be rebuilt from files (the unit of work sent to a worker). */
 export interface PreparedRun {
   config: Record<string, unknown>;
+  /** What the head learns: survival (time, event) or a binary class. */
+  target: TargetKind;
   settings: TrainSettings;
   cases: Case[];
   splits: Splits;
@@ -70,22 +73,27 @@ export async function prepareRun(ctx: TrainContext, o: CrossValidateOptions): Pr
   const cohort = await readCohort(ctx.registries, data, buildContext(container, 'data'));
   const logger = container.resolve<Logger>(TOKENS.Logger);
   for (const w of cohort.warnings) logger.warn(w);
-  const labelled = cohort.cases.filter((c) => c.label);
+  const target = SurvivalModel.targetOf(ctx.registries, config as unknown as ModelConfig, container);
+  const labelled = cohort.cases.filter((c) => (target === 'binary' ? c.binary : c.label));
+  const labelName = target === 'binary' ? 'binary label (the head is a binary classifier; e.g. the chimera-task2 reader\'s BRS)' : 'survival label';
+  if (labelled.length === 0) {
+    throw new Error(`${o.configFile}: none of the ${cohort.cases.length} cases of ${data.root} has a ${labelName}`);
+  }
   if (labelled.length < cohort.cases.length) {
-    logger.warn(`${cohort.cases.length - labelled.length} of ${cohort.cases.length} cases have no survival label and are left out of training`);
+    logger.warn(`${cohort.cases.length - labelled.length} of ${cohort.cases.length} cases have no ${labelName} and are left out of training`);
   }
   if (labelled.length < settings.folds * 2) {
     throw new Error(`${o.configFile}: ${labelled.length} labelled cases cannot make ${settings.folds} folds (train.folds); need at least ${settings.folds * 2}`);
   }
-  const splits = await chooseSplits(o, data.root, labelled, settings);
+  const splits = await chooseSplits(o, data.root, labelled, settings, target);
   const progress = container.resolve<ProgressReporter>(TOKENS.Progress);
   let cases = await loadCaseBags(labelled, progress);
   cases = await attachKnowledge(cases, buildKnowledgeSources(ctx.registries, config, container), container);
-  const evalTimes = settings.evalTimes ?? defaultEvalTimes(cases);
-  return { config, settings, cases, splits, evalTimes };
+  const evalTimes = target === 'binary' ? [] : settings.evalTimes ?? defaultEvalTimes(cases);
+  return { config, target, settings, cases, splits, evalTimes };
 }
 
-async function chooseSplits(o: CrossValidateOptions, dataRoot: string, cases: readonly Case[], settings: TrainSettings): Promise<Splits> {
+async function chooseSplits(o: CrossValidateOptions, dataRoot: string, cases: readonly Case[], settings: TrainSettings, target: TargetKind): Promise<Splits> {
   const ids = new Set(cases.map((c) => c.id));
   const check = (s: Splits, file: string): Splits => {
     if (s.folds !== settings.folds) throw new Error(`${file}: has ${s.folds} folds, the config asks for train.folds = ${settings.folds}`);
@@ -105,9 +113,11 @@ async function chooseSplits(o: CrossValidateOptions, dataRoot: string, cases: re
   const inData = join(dataRoot, 'splits.json');
   if (existsSync(inData)) {
     const s = await readSplits(inData);
-    if (s.folds === settings.folds) return check(s, inData);
+    // a data root's splits are stratified for the target they were made for (survival strata vs class strata)
+    const madeFor: TargetKind = Object.keys(s.strata).some((k) => k.startsWith('class=')) ? 'binary' : 'survival';
+    if (s.folds === settings.folds && madeFor === target) return check(s, inData);
   }
-  return makeSplits(cases as Case[], { folds: settings.folds, seed: settings.seed });
+  return makeSplits(cases as Case[], { folds: settings.folds, seed: settings.seed, target });
 }
 
 /** The quartiles of the observed event times (type-1 quantiles: observed values), distinct. */
@@ -128,7 +138,7 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
     throw new Error(`${runDir} already holds a run (config.resolved.json); pass --resume to continue it, or choose another --out. Nothing was changed.`);
   }
   const run = await prepareRun(ctx, o);
-  const { config, settings, cases, splits, evalTimes } = run;
+  const { config, target, settings, cases, splits, evalTimes } = run;
   if (hasRun) {
     const previous = (await readResolvedConfig(store)).config;
     const { _sources_: _a, ...now } = config;
@@ -169,12 +179,16 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
   const name = typeof config['name'] === 'string' ? (config['name'] as string) : basename(runDir);
   const summary = runSummary(name, results, { seed: settings.seed, backend: ctx.backend.name, seconds: (Date.now() - started) / 1000, evalTimes, config });
   if (results.some((r) => r.interrupted)) return summary;
-  const oof = results.flatMap((r) => r.rows);
-  await store.writeText('oof.csv', oofCsv(oof, evalTimes));
-  try {
-    await store.writeJson(RUN_CALIBRATION_FILE, runCalibration(oof));
-  } catch (err) {
-    logger.warn(`no run-level time calibration (${(err as Error).message}); predictions use the folds' mean calibrated time`);
+  if (target === 'binary') {
+    await store.writeText('oof.csv', binaryOofCsv(results.flatMap((r) => (r.target === 'binary' ? r.rows : []))));
+  } else {
+    const oof = results.flatMap((r) => (r.target === 'binary' ? [] : r.rows));
+    await store.writeText('oof.csv', oofCsv(oof, evalTimes));
+    try {
+      await store.writeJson(RUN_CALIBRATION_FILE, runCalibration(oof));
+    } catch (err) {
+      logger.warn(`no run-level time calibration (${(err as Error).message}); predictions use the folds' mean calibrated time`);
+    }
   }
   await store.writeJson('summary.json', summary);
   await store.writeText('summary.csv', summaryCsv(summary));

@@ -7,13 +7,14 @@ import { join, resolve } from 'node:path';
 import { readDelimited } from '../data/csv.js';
 import { readRunSummary } from './cross-validate.js';
 import { runSummary, type RunSummary } from './run-outputs.js';
-import { foldMetrics, type FoldResult, type OofRow } from './train-fold.js';
+import { binaryFoldMetrics, foldMetrics, type BinaryOofRow, type FoldResult, type OofRow } from './train-fold.js';
 
 export async function evaluateRun(runDir: string): Promise<RunSummary> {
   const dir = resolve(runDir);
   const saved = await readRunSummary(dir);
   const file = join(dir, 'oof.csv');
   const table = await readDelimited(file);
+  if (saved.target === 'binary') return evaluateBinary(saved, file, table);
   const col = (name: string) => {
     const i = table.header.indexOf(name);
     if (i < 0) throw new Error(`${file}: no column '${name}'; expected id,fold,time,event,risk,surv_<t>...`);
@@ -39,4 +40,35 @@ export async function evaluateRun(runDir: string): Promise<RunSummary> {
     };
   });
   return runSummary(saved.name, results, { seed: saved.seed, backend: saved.backend, seconds: saved.seconds, evalTimes: saved.eval_times, config: saved.config });
+}
+
+/** A binary run: oof.csv is id,fold,label,probability,logit. */
+function evaluateBinary(saved: RunSummary, file: string, table: Awaited<ReturnType<typeof readDelimited>>): RunSummary {
+  const col = (name: string) => {
+    const i = table.header.indexOf(name);
+    if (i < 0) throw new Error(`${file}: no column '${name}'; a binary run's oof.csv has id,fold,label,probability,logit`);
+    return i;
+  };
+  const [ci, fi, li, pi, ri] = ['id', 'fold', 'label', 'probability', 'logit'].map(col) as [number, number, number, number, number];
+  const rows: BinaryOofRow[] = table.rows.map((r, k) => {
+    const num = (i: number, name: string) => {
+      const v = Number(r[i]);
+      if (r[i] === '' || !Number.isFinite(v)) throw new Error(`${file}:${table.rowLines[k]}: column '${name}': expected a number, found ${JSON.stringify(r[i])}`);
+      return v;
+    };
+    const label = num(li, 'label');
+    if (label !== 0 && label !== 1) throw new Error(`${file}:${table.rowLines[k]}: column 'label': expected 0 or 1, found ${JSON.stringify(r[li])}`);
+    const probability = num(pi, 'probability');
+    if (probability < 0 || probability > 1) throw new Error(`${file}:${table.rowLines[k]}: column 'probability': expected a value in [0, 1], found ${probability}`);
+    return { id: r[ci]!, fold: num(fi, 'fold') - 1, label, probability, risk: num(ri, 'logit') };
+  });
+  const results: FoldResult[] = saved.folds.map((f) => {
+    const foldRows = rows.filter((r) => r.fold === f.fold - 1);
+    const { metrics, note } = binaryFoldMetrics(foldRows);
+    return {
+      target: 'binary', fold: f.fold - 1, nTrain: f.n_train, nVal: foldRows.length, epochs: f.epochs, bestEpoch: f.best_epoch, history: [],
+      metrics, ...(note ? { metricsNote: note } : {}), rows: foldRows, seconds: f.seconds,
+    };
+  });
+  return runSummary(saved.name, results, { seed: saved.seed, backend: saved.backend, seconds: saved.seconds, evalTimes: [], config: saved.config });
 }

@@ -5,11 +5,13 @@
  * @example
  * const run = await loadRun(registries, container, 'runs/bilinear');
  * const preds = predictWithRun(run, cases);   // mean over folds: risk, S(t) at the eval times, calibrated time
+ *                                             // (binary runs: mean logit and mean probability)
  * run.dispose();
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
+import type { TargetKind } from '../contracts/binary-label.js';
 import type { Case } from '../contracts/case.js';
 import { readResolvedConfig } from '../config/save.js';
 import { createRunContainer } from '../di/container.js';
@@ -26,12 +28,15 @@ import { foldDirName } from './train-fold.js';
 export interface LoadedFold {
   fold: number;
   model: SurvivalModel;
-  calibration: KmTimeCalibration;
+  /** The fold's time calibration (survival runs; binary runs have none). */
+  calibration: KmTimeCalibration | null;
 }
 
 export interface LoadedRun {
   dir: string;
   config: Record<string, unknown>;
+  /** What the run's head predicts: survival, or a binary class. */
+  target: TargetKind;
   evalTimes: number[];
   folds: LoadedFold[];
   /** The run-level calibration of the fold-mean risk (calibration.json of the run); absent in runs made before it. */
@@ -44,6 +49,7 @@ export async function loadRun(registries: Registries, parent: DependencyContaine
   const container = createRunContainer(parent, { seed: 0, runDir: dir });
   const { config } = await readResolvedConfig(container.resolve<RunStore>(TOKENS.RunStore));
   const summary = await readRunSummary(dir);
+  const target: TargetKind = summary.target ?? 'survival';
   const foldNumbers = onlyFold !== undefined ? [onlyFold] : summary.folds.map((f) => f.fold - 1);
   const folds: LoadedFold[] = [];
   try {
@@ -57,7 +63,7 @@ export async function loadRun(registries: Registries, parent: DependencyContaine
         }
       };
       const state = (await read('state.json')) as ModelState;
-      const calibration = (await read('calibration.json')) as KmTimeCalibration;
+      const calibration = target === 'binary' ? null : ((await read('calibration.json')) as KmTimeCalibration);
       const weights = await readTensorBundle(join(mdir, 'weights'));
       const model = SurvivalModel.restore(registries, config as unknown as ModelConfig, container, state, weights);
       folds.push({ fold: k, model, calibration });
@@ -68,7 +74,7 @@ export async function loadRun(registries: Registries, parent: DependencyContaine
   }
   const runCal = await readFile(join(dir, RUN_CALIBRATION_FILE), 'utf8').then((t) => JSON.parse(t) as KmTimeCalibration, () => undefined);
   return {
-    dir, config, evalTimes: summary.eval_times, folds,
+    dir, config, target, evalTimes: summary.eval_times, folds,
     ...(runCal && onlyFold === undefined ? { calibration: runCal } : {}),
     dispose: () => folds.forEach((f) => f.model.dispose()),
   };
@@ -76,27 +82,36 @@ export async function loadRun(registries: Registries, parent: DependencyContaine
 
 export interface RunPrediction {
   caseId: string;
-  /** Mean over the folds' models. */
+  /** Mean over the folds' models (binary runs: the mean logit). */
   risk: number;
   /**
-   * Calibrated time-like output: the run-level calibration of the mean risk (strictly decreasing in `risk`, so the
-   * outputs keep the risk order); with one fold, or a run without calibration.json, the folds' mean calibrated time.
+   * Survival runs: the calibrated time-like output: the run-level calibration of the mean risk (strictly decreasing
+   * in `risk`, so the outputs keep the risk order); with one fold, or a run without calibration.json, the folds' mean
+   * calibrated time. Absent for binary runs.
    */
-  time: number;
+  time?: number;
+  /** Binary runs: the mean over folds of P(positive). */
+  probability?: number;
   /** Mean S(t) at the run's evaluation times, or null when the head gives no curve. */
   survival: number[] | null;
-  perFold: { fold: number; risk: number; time: number }[];
+  perFold: { fold: number; risk: number; time?: number; probability?: number }[];
 }
 
 export function predictWithRun(run: LoadedRun, cases: readonly Case[]): RunPrediction[] {
   const perFold = run.folds.map((f) => ({ f, preds: f.model.predict(cases) }));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  if (run.target === 'binary') {
+    return cases.map((c, i) => {
+      const items = perFold.map(({ f, preds }) => ({ fold: f.fold + 1, risk: preds[i]!.risk, probability: preds[i]!.probability! }));
+      return { caseId: c.id, risk: mean(items.map((x) => x.risk)), probability: mean(items.map((x) => x.probability)), survival: null, perFold: items };
+    });
+  }
   return cases.map((c, i) => {
     const items = perFold.map(({ f, preds }) => {
       const p = preds[i]!;
       const surv = p.times && p.survival ? run.evalTimes.map((t) => survivalAt({ time: p.times!, surv: p.survival! }, t)) : null;
-      return { fold: f.fold + 1, risk: p.risk, time: kmTime(f.calibration, p.risk), surv };
+      return { fold: f.fold + 1, risk: p.risk, time: kmTime(f.calibration!, p.risk), surv };
     });
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const survival = items.every((x) => x.surv) ? run.evalTimes.map((_, k) => mean(items.map((x) => x.surv![k]!))) : null;
     return {
       caseId: c.id,

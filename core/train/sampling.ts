@@ -6,17 +6,20 @@
  * const order = epochOrder(train, 'balanced', rng.fork('order'));
  * const small = samplePatches(c, 4096, rng.fork(`patches/${c.id}`));
  */
+import type { TargetKind } from '../contracts/binary-label.js';
 import type { Case, PatchBag } from '../contracts/case.js';
 import type { RandomSource } from '../contracts/random-source.js';
 
 /**
  * 'shuffle': a permutation. 'balanced': n draws with replacement, each picking the event or the censored class with
  * probability 1/2 and then a case of that class uniformly (PyTorch WeightedRandomSampler with weights 1/class size).
+ * With target 'binary' the two classes are the positive and the negative cases.
  */
-export function epochOrder<T extends Case>(cases: readonly T[], mode: 'shuffle' | 'balanced', random: RandomSource): T[] {
+export function epochOrder<T extends Case>(cases: readonly T[], mode: 'shuffle' | 'balanced', random: RandomSource, target: TargetKind = 'survival'): T[] {
   if (mode === 'shuffle') return random.shuffle(cases.slice());
-  const events = cases.filter((c) => c.label?.event);
-  const censored = cases.filter((c) => !c.label?.event);
+  const inClass = (c: Case) => (target === 'binary' ? c.binary?.positive === true : c.label?.event === true);
+  const events = cases.filter(inClass);
+  const censored = cases.filter((c) => !inClass(c));
   if (events.length === 0 || censored.length === 0) return random.shuffle(cases.slice());
   return cases.map(() => {
     const pool = random.uniform() < 0.5 ? events : censored;

@@ -11,6 +11,10 @@
  * After training: the selected weights, the head's baseline (Cox), the Kaplan-Meier time calibration fitted on the
  * training risks, and the validation predictions are saved in `fold-K/`; `fold-K/result.json` is written last and
  * marks the fold as done.
+ *
+ * A binary head (`Head.target === 'binary'`) changes what is scored, not how it trains: the validation "C" is the
+ * ROC AUC, the fold's metrics are a BinaryReport (AUC, weighted F1 at 0.5, accuracy, log loss, Brier), its rows
+ * carry the class and P(positive), and there is no baseline or time calibration.
  */
 import * as tf from '@tensorflow/tfjs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -28,6 +32,7 @@ import type { Registries } from '../registry/registry.js';
 import { ScopedRandom } from '../services/scoped-random.js';
 import { writeFileAtomic } from '../services/run-store.js';
 import { fitKmTimeCalibration, kaplanMeierSteps, kmTime, type KmTimeCalibration } from '../survival/calibration.js';
+import { binaryReport, rocAuc, type BinaryReport } from '../classification/metrics.js';
 import { harrellC } from '../survival/concordance.js';
 import { survivalAt } from '../survival/kaplan-meier.js';
 import { survivalReport, type SurvivalReport } from '../survival/metrics-report.js';
@@ -64,20 +69,44 @@ export interface OofRow {
   surv: number[] | null;
 }
 
-export interface FoldResult {
+/** One validation case of a binary run. */
+export interface BinaryOofRow {
+  id: string;
+  fold: number;
+  /** 1 = positive class. */
+  label: number;
+  /** The logit (higher = more likely positive). */
+  risk: number;
+  probability: number;
+}
+
+interface FoldBase {
   fold: number;
   nTrain: number;
   nVal: number;
   epochs: number;
   bestEpoch: number | null;
   history: EpochRecord[];
-  metrics: SurvivalReport | null;
   metricsNote?: string;
-  rows: OofRow[];
   seconds: number;
   /** True when the fold stopped early because `stopAfterEpochs` was reached (not finished). */
   interrupted?: boolean;
 }
+
+/** A survival fold (`target` absent in runs written before binary heads existed). */
+export interface SurvivalFoldResult extends FoldBase {
+  target?: 'survival';
+  metrics: SurvivalReport | null;
+  rows: OofRow[];
+}
+
+export interface BinaryFoldResult extends FoldBase {
+  target: 'binary';
+  metrics: BinaryReport | null;
+  rows: BinaryOofRow[];
+}
+
+export type FoldResult = SurvivalFoldResult | BinaryFoldResult;
 
 export const foldDirName = (fold: number) => `fold-${fold + 1}`;
 
@@ -99,6 +128,7 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
 
   random.setScope('init');
   const model = SurvivalModel.create(input.registries, input.config, container);
+  const target = model.target;
   try {
     model.fit(train);
     const vars = model.variables;
@@ -128,12 +158,13 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
 
       for (let epoch = loop.epoch + 1; epoch <= settings.epochs && !loop.stopped; epoch++) {
         if (input.stopAfterEpochs !== undefined && epochsThisCall >= input.stopAfterEpochs) {
-          return { fold, nTrain: train.length, nVal: val.length, epochs: loop.epoch, bestEpoch: loop.bestEpoch, history: loop.history, metrics: null, rows: [], seconds: (Date.now() - started) / 1000, interrupted: true };
+          const base = { fold, nTrain: train.length, nVal: val.length, epochs: loop.epoch, bestEpoch: loop.bestEpoch, history: loop.history, seconds: (Date.now() - started) / 1000, interrupted: true };
+          return target === 'binary' ? { ...base, target, metrics: null, rows: [] } : { ...base, metrics: null, rows: [] };
         }
         const t0 = Date.now();
         random.setScope(`epoch-${epoch}`);
         const rng = random.fork('trainer');
-        const order = epochOrder(train, settings.sampling, rng.fork('order'));
+        const order = epochOrder(train, settings.sampling, rng.fork('order'), target);
         const patchRng = rng.fork('patches');
         const task = progress.start(`fold ${fold + 1}/${settings.folds} epoch ${epoch}/${settings.epochs}`, batchesPerEpoch);
         let lossSum = 0;
@@ -174,7 +205,7 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
           task.tick(1, `loss ${(lossSum / lossCount).toFixed(4)}`);
         }
         const evalResult = evaluateFold(model, val);
-        task.tick(0, `loss ${(lossSum / lossCount).toFixed(4)} val C ${evalResult.c === null ? '-' : evalResult.c.toFixed(3)}`);
+        task.tick(0, `loss ${(lossSum / lossCount).toFixed(4)} val ${target === 'binary' ? 'AUC' : 'C'} ${evalResult.c === null ? '-' : evalResult.c.toFixed(3)}`);
         task.done();
         const record: EpochRecord = { epoch, trainLoss: lossSum / lossCount, valLoss: evalResult.loss, valC: evalResult.c, lr, seconds: (Date.now() - t0) / 1000 };
         loop.history.push(record);
@@ -206,6 +237,20 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
       }
 
       if (settings.selection === 'best' && best) model.setWeights(best, `fold ${fold + 1} best weights`);
+      if (target === 'binary') {
+        const valPreds = model.predict(val);
+        const rows = val.map((c, i) => binaryOofRow(c, fold, valPreds[i]!));
+        const { metrics, note } = binaryFoldMetrics(rows);
+        if (note) logger.warn(`fold ${fold + 1}: ${note}`);
+        await saveModel(join(foldDir, 'model'), model, null);
+        const result: BinaryFoldResult = {
+          target, fold, nTrain: train.length, nVal: val.length, epochs: loop.epoch, bestEpoch: loop.bestEpoch,
+          history: loop.history, metrics, ...(note ? { metricsNote: note } : {}), rows, seconds: (Date.now() - started) / 1000,
+        };
+        await writeFileAtomic(resultFile, JSON.stringify(result) + '\n');
+        await removeCheckpoints(foldDir);
+        return result;
+      }
       model.fitBaseline(train);
       const trainPreds = model.predict(train);
       const calibration = fitKmTimeCalibration(
@@ -218,7 +263,7 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
       if (note) logger.warn(`fold ${fold + 1}: ${note}`);
 
       await saveModel(join(foldDir, 'model'), model, calibration);
-      const result: FoldResult = {
+      const result: SurvivalFoldResult = {
         fold, nTrain: train.length, nVal: val.length, epochs: loop.epoch, bestEpoch: loop.bestEpoch,
         history: loop.history, metrics, ...(note ? { metricsNote: note } : {}), rows, seconds: (Date.now() - started) / 1000,
       };
@@ -233,12 +278,17 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
   }
 }
 
-/** Validation C-index and loss in eval mode (null when undefined, e.g. no comparable pair). */
+/**
+ * Validation C-index (binary heads: ROC AUC) and loss in eval mode (null when undefined, e.g. no comparable pair or a
+ * single class).
+ */
 function evaluateFold(model: SurvivalModel, val: readonly Case[]): { c: number | null; loss: number | null } {
   const preds = model.predict(val);
   let c: number | null = null;
   try {
-    c = harrellC(val.map((x) => x.label!.time), val.map((x) => (x.label!.event ? 1 : 0)), preds.map((p) => p.risk)).cIndex;
+    c = model.target === 'binary'
+      ? rocAuc(val.map((x) => (x.binary!.positive ? 1 : 0)), preds.map((p) => p.risk))
+      : harrellC(val.map((x) => x.label!.time), val.map((x) => (x.label!.event ? 1 : 0)), preds.map((p) => p.risk)).cIndex;
   } catch {
     c = null;
   }
@@ -251,6 +301,21 @@ function evaluateFold(model: SurvivalModel, val: readonly Case[]): { c: number |
 function oofRow(c: Case, fold: number, p: SurvivalPrediction, map: KmTimeCalibration, times: readonly number[]): OofRow {
   const surv = p.times && p.survival ? times.map((t) => survivalAt({ time: p.times!, surv: p.survival! }, t)) : null;
   return { id: c.id, fold, time: c.label!.time, event: c.label!.event ? 1 : 0, risk: p.risk, predictedTime: kmTime(map, p.risk), surv };
+}
+
+function binaryOofRow(c: Case, fold: number, p: SurvivalPrediction): BinaryOofRow {
+  if (p.probability === undefined) throw new Error(`case ${c.id}: the binary head gave no probability`);
+  return { id: c.id, fold, label: c.binary!.positive ? 1 : 0, risk: p.risk, probability: p.probability };
+}
+
+/** The fold's binary report on its validation cases (AUC null, with a note, when the fold holds one class). */
+export function binaryFoldMetrics(rows: readonly BinaryOofRow[]): { metrics: BinaryReport | null; note?: string } {
+  try {
+    const metrics = binaryReport(rows.map((r) => r.label), rows.map((r) => r.probability));
+    return { metrics, ...(metrics.auc === null ? { note: `AUC undefined: the validation cases hold one class only (${metrics.positives} positive of ${metrics.n})` } : {}) };
+  } catch (err) {
+    return { metrics: null, note: `metrics undefined: ${(err as Error).message}` };
+  }
 }
 
 /** The fold's survival report on its validation cases; evaluation times outside its follow-up are left out. */
@@ -278,9 +343,10 @@ export function foldMetrics(rows: readonly OofRow[], evalTimes: readonly number[
   }
 }
 
-export async function saveModel(dir: string, model: SurvivalModel, calibration: KmTimeCalibration): Promise<void> {
+/** Weights, state and (survival heads) the fold's time calibration; binary heads have none. */
+export async function saveModel(dir: string, model: SurvivalModel, calibration: KmTimeCalibration | null): Promise<void> {
   await mkdir(dir, { recursive: true });
   await writeTensorBundle(join(dir, 'weights'), model.weights());
-  await writeFileAtomic(join(dir, 'calibration.json'), JSON.stringify(calibration) + '\n');
+  if (calibration) await writeFileAtomic(join(dir, 'calibration.json'), JSON.stringify(calibration) + '\n');
   await writeFileAtomic(join(dir, 'state.json'), JSON.stringify(model.state()) + '\n');
 }

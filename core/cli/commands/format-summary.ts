@@ -11,6 +11,7 @@ export function formatSynthSummary(s: SynthSummary): string {
     `  events           ${s.events} (${pct(s.events / s.cases)}), censored ${pct(s.censoredFraction)}`,
     `  median follow-up ${num(s.medianFollowUp)} months`,
     `  oracle C-index   ${s.oracleCIndex.toFixed(4)}  (Harrell's C of the true risk: the best any model can expect)`,
+    `  BRS3             ${s.brs3} of ${s.brsKnown} with a BRS value; oracle AUC ${s.oracleBrsAuc.toFixed(4)} (Task 2: AUC of the true P(BRS3))`,
     `  files            ${s.files}; truth in ${s.out}/truth.csv`,
   ].join('\n');
 }
@@ -22,6 +23,7 @@ export function formatCohortSummary(s: CohortSummary): string {
     `  cases            ${s.cases} (${s.labelled} with outcome)`,
     `  events           ${s.events}, censored ${s.censored} (${pct(s.censoredFraction)})`,
   ];
+  if (s.binary) lines.push(`  binary label     ${s.binary.labelled} cases, ${s.binary.positive} positive (${pct(s.binary.positive / Math.max(1, s.binary.labelled))})`);
   if (s.time) lines.push(`  observed time    ${num(s.time.min)} .. ${num(s.time.max)}${unit}, median ${num(s.time.median)}`);
   if (s.medianFollowUp !== undefined) lines.push(`  median follow-up ${num(s.medianFollowUp)}${unit} (reverse Kaplan-Meier)`);
   lines.push(`  modalities       wsi ${s.modalities.wsi}, rna ${s.modalities.rna}, clinical ${s.modalities.clinical}, texts ${s.modalities.texts}`);

@@ -57,8 +57,12 @@ export const predictCommand: CommandModule<GlobalArgs, Args> = {
         return;
       }
       for (const p of withAttention) {
-        const surv = p.survival ? run.evalTimes.map((t, k) => `S(${t}) ${p.survival![k]!.toFixed(3)}`).join(', ') : 'no curve (Cox head without baseline)';
-        process.stdout.write(`${p.caseId}: risk ${p.risk.toFixed(4)}, calibrated time ${p.time.toFixed(2)}; ${surv}\n`);
+        if (p.probability !== undefined) {
+          process.stdout.write(`${p.caseId}: P(positive) ${p.probability.toFixed(4)} (logit ${p.risk.toFixed(4)})\n`);
+        } else {
+          const surv = p.survival ? run.evalTimes.map((t, k) => `S(${t}) ${p.survival![k]!.toFixed(3)}`).join(', ') : 'no curve (Cox head without baseline)';
+          process.stdout.write(`${p.caseId}: risk ${p.risk.toFixed(4)}, calibrated time ${p.time!.toFixed(2)}; ${surv}\n`);
+        }
         for (const a of p.attention) {
           process.stdout.write(`  ${a.name}: ${a.tokens} tokens, entropy ${a.entropy.toFixed(2)}, top ${a.top.map((t) => `#${t.index} ${(100 * t.weight).toFixed(1)}%`).join(' ')}\n`);
         }

@@ -9,6 +9,12 @@
  * A patient folder is any directory holding `<name>_CD.json`. Label keys never reach `clinical`; -1 marks missing.
  * Cases without label keys (test data) are allowed. `.pt` features without an h5/npy twin are an error with the
  * conversion command.
+ *
+ * Binary target: with `classKey` set (the `chimera-task2` reader sets `BRS`), that key of `<pid>_CD.json` becomes
+ * `Case.binary` (a value in `positiveClasses` -> positive, in `negativeClasses` -> negative, a missing marker -> no
+ * binary label, anything else an error) and is removed from `clinical`. The `chimera-task2` reader reads the same
+ * layout (the public Task 2 layout was not found; REFERENCE.md B): BRS3 vs BRS1/2, survival keys read when present,
+ * RNA optional.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -26,6 +32,12 @@ export interface ChimeraTask3Options {
   /** Further keys removed from clinical (label keys under other names, e.g. the test ground truth's). */
   dropKeys: string[];
   missingMarkers: MissingMarker[];
+  /** Key of a binary class label (e.g. 'BRS'); null: none. */
+  classKey: string | null;
+  positiveClasses: string[];
+  negativeClasses: string[];
+  /** Warn about a case without `<pid>_RNA.json` (Task 3 has RNA for every case; Task 2 none). */
+  expectRna: boolean;
 }
 
 export const CHIMERA_TASK3_DEFAULTS: ChimeraTask3Options = {
@@ -35,7 +47,14 @@ export const CHIMERA_TASK3_DEFAULTS: ChimeraTask3Options = {
   timeKey: 'Time_to_prog_or_FUend',
   dropKeys: ['time_to_HG_recur_or_FUend'],
   missingMarkers: [...DEFAULT_MISSING_MARKERS],
+  classKey: null,
+  positiveClasses: ['BRS3'],
+  negativeClasses: ['BRS1', 'BRS2'],
+  expectRna: true,
 };
+
+/** The `chimera-task2` reader: the same layout with the BCG response subtype as a binary label (BRS3 vs BRS1/2). */
+export const CHIMERA_TASK2_DEFAULTS: ChimeraTask3Options = { ...CHIMERA_TASK3_DEFAULTS, classKey: 'BRS', expectRna: false };
 
 export const chimeraTask3OptionsSchema = {
   type: 'object',
@@ -52,8 +71,25 @@ export const chimeraTask3OptionsSchema = {
       type: 'array', items: { type: ['string', 'number', 'null'] }, default: [...DEFAULT_MISSING_MARKERS],
       description: 'Clinical values read as missing (null); CHIMERA uses -1',
     },
+    classKey: {
+      type: ['string', 'null'], minLength: 1, default: null,
+      description: 'Key of <pid>_CD.json holding a binary class label (e.g. BRS), removed from the clinical variables; null: none',
+    },
+    positiveClasses: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['BRS3'], description: 'Values of classKey read as the positive class' },
+    negativeClasses: { type: 'array', items: { type: 'string' }, minItems: 1, default: ['BRS1', 'BRS2'], description: 'Values of classKey read as the negative class' },
+    expectRna: { type: 'boolean', default: true, description: 'Warn about cases without <pid>_RNA.json' },
   },
   additionalProperties: false,
+} as const;
+
+/** The options schema of the `chimera-task2` reader: the Task 3 reader's, with BRS as the class key. */
+export const chimeraTask2OptionsSchema = {
+  ...chimeraTask3OptionsSchema,
+  properties: {
+    ...chimeraTask3OptionsSchema.properties,
+    classKey: { ...chimeraTask3OptionsSchema.properties.classKey, default: 'BRS' },
+    expectRna: { ...chimeraTask3OptionsSchema.properties.expectRna, default: false },
+  },
 } as const;
 
 const exists = async (p: string): Promise<boolean> => (await stat(p).catch(() => null))?.isFile() ?? false;
@@ -61,8 +97,8 @@ const exists = async (p: string): Promise<boolean> => (await stat(p).catch(() =>
 export class ChimeraTask3Reader implements DatasetReader {
   private readonly opts: ChimeraTask3Options;
 
-  constructor(options: Partial<ChimeraTask3Options> = {}) {
-    this.opts = { ...CHIMERA_TASK3_DEFAULTS, ...options };
+  constructor(options: Partial<ChimeraTask3Options> = {}, private readonly format: 'chimera-task3' | 'chimera-task2' = 'chimera-task3') {
+    this.opts = { ...(format === 'chimera-task2' ? CHIMERA_TASK2_DEFAULTS : CHIMERA_TASK3_DEFAULTS), ...options };
   }
 
   async read(rootDir: string): Promise<Cohort> {
@@ -84,7 +120,9 @@ export class ChimeraTask3Reader implements DatasetReader {
     for (const pid of pids) cases.push(await this.readCase(root, pid, warnings));
 
     const profiles = cases.flatMap((c) => (c.rna ? [c.rna] : []));
-    const cohort: Cohort = { root, format: 'chimera-task3', cases, warnings, timeUnit: 'months' };
+    const noClass = this.opts.classKey ? cases.filter((c) => !c.binary).length : 0;
+    if (noClass > 0) warnings.push(`${noClass} of ${cases.length} cases have no "${this.opts.classKey}" value (missing marker or absent), so no binary label`);
+    const cohort: Cohort = { root, format: this.format, cases, warnings, timeUnit: 'months' };
     if (profiles.length > 0) {
       cohort.geneOrder = cohortGeneOrder(profiles);
       const partial = profiles.filter((p) => p.genes.length < cohort.geneOrder!.length).length;
@@ -113,9 +151,11 @@ export class ChimeraTask3Reader implements DatasetReader {
     if (pid.includes('_')) c.meta!.cohort = pid.slice(0, pid.indexOf('_'));
     const label = this.label(record, cdPath, pid);
     if (label) c.label = label;
+    const binary = this.binaryLabel(record, cdPath, pid);
+    if (binary) c.binary = binary;
     c.clinical = normaliseClinical(record, {
       missingMarkers: o.missingMarkers,
-      dropKeys: [o.eventKey, o.timeKey, ...o.dropKeys],
+      dropKeys: [o.eventKey, o.timeKey, ...o.dropKeys, ...(o.classKey ? [o.classKey] : [])],
       where: `${cdPath} (case '${pid}')`,
     });
 
@@ -126,7 +166,7 @@ export class ChimeraTask3Reader implements DatasetReader {
       } catch (err) {
         throw new Error(`case '${pid}': ${(err as Error).message}`);
       }
-    } else warnings.push(`case '${pid}': no ${pid}_RNA.json`);
+    } else if (o.expectRna) warnings.push(`case '${pid}': no ${pid}_RNA.json`);
 
     const bag = await this.bag(root, pid);
     if (bag) c.wsi = [bag];
@@ -158,6 +198,18 @@ export class ChimeraTask3Reader implements DatasetReader {
       throw new Error(`${cdPath} (case '${pid}'): key "${timeKey}": expected a finite number of months > 0, found ${JSON.stringify(t)}`);
     }
     return { time, event };
+  }
+
+  private binaryLabel(record: Record<string, unknown>, cdPath: string, pid: string): Case['binary'] | undefined {
+    const { classKey, positiveClasses, negativeClasses, missingMarkers } = this.opts;
+    if (!classKey || !(classKey in record)) return undefined;
+    const v = record[classKey];
+    if (v === null || missingMarkers.some((m) => m === v || (typeof m === 'number' && typeof v === 'string' && v.trim() === String(m)))) return undefined;
+    const s = String(v).trim();
+    if (positiveClasses.includes(s)) return { positive: true };
+    if (negativeClasses.includes(s)) return { positive: false };
+    throw new Error(`${cdPath} (case '${pid}'): key "${classKey}": expected one of ${[...positiveClasses, ...negativeClasses].map((x) => JSON.stringify(x)).join(', ')} ` +
+      `(positive: ${positiveClasses.join(', ')}) or a missing marker, found ${JSON.stringify(v)}`);
   }
 
   private featureCandidates(root: string, pid: string): string[] {

@@ -23,6 +23,8 @@ export interface SynthClinical {
   /** The true (never missing) stage and grade that enter the true risk. */
   stageT1HG: boolean;
   gradeG3: boolean;
+  /** P(BRS = BRS3) the BRS value was drawn with (the oracle of a BRS3 classifier). */
+  brs3Probability: number;
 }
 
 const MISSING = -1;
@@ -66,7 +68,7 @@ export function drawClinical(rng: RandomSource, u: number, s: number): SynthClin
     const drop = rng.uniform() < GENERIC_MISSING_RATE;
     if (drop && key !== 'tumor' && key !== 'stage') record[key] = MISSING;
   }
-  return { record, stageT1HG, gradeG3 };
+  return { record, stageT1HG, gradeG3, brs3Probability: brs3 };
 }
 
 /** The record with -1 replaced by null (the manifest layout writes JSON null for missing values). */

@@ -29,7 +29,11 @@
  * prototypes) replace the features: `mmsurv extract` makes features from them. Both write pathways.gmt.
  * 'chimera-task3-input' writes each case as the /input of a CHIMERA Task 3 container job (<pid>/inputs.json, the
  * slide and mask under images/, the RNA and clinical JSON without labels) and labels.json ({pid: {time, event}})
- * for `mmsurv test-container`. All write truth.csv and synth.json. `firstCase` offsets the case indices, so one seed
+ * for `mmsurv test-container`; 'chimera-task2-input' the same for Task 2 (slide, mask and clinical without BRS) with
+ * labels.json {pid: {label: 1 for BRS3, 0 for BRS1/2}} (cases whose BRS is missing are left out of it).
+ * BRS is drawn as BRS3 with probability sigmoid(-0.8 + 0.8 s u) (clinical.ts); `oracleBrsAuc` is the ROC AUC of that
+ * probability against the drawn BRS3 labels: what a perfect BRS3 classifier scores on the cohort. All write truth.csv
+ * and synth.json. `firstCase` offsets the case indices, so one seed
  * gives disjoint training and test cohorts from the same model.
  *
  * @example
@@ -41,6 +45,7 @@ import type { ProgressReporter } from '../../contracts/progress.js';
 import type { RandomSource } from '../../contracts/random-source.js';
 import { SeededRandom } from '../../services/random.js';
 import { writeFileAtomic } from '../../services/run-store.js';
+import { rocAuc } from '../../classification/metrics.js';
 import { harrellC } from '../../survival/concordance.js';
 import { reverseKmMedian } from '../summary.js';
 import { drawClinical } from './clinical.js';
@@ -53,7 +58,7 @@ import { drawReport } from './report.js';
 import { drawExpression, makeGeneModel, toGmt, type GeneModel } from './rna.js';
 import {
   CohortFileWriter, SYNTH_GENERATOR, SYNTH_MARKER, caseFiles, prepareOutDir, removeStaleFiles, truthCsv,
-  writeChimeraCase, writeManifestCase, writeTask3InputCase, type SynthCase,
+  writeChimeraCase, writeManifestCase, writeTask2InputCase, writeTask3InputCase, type SynthCase,
 } from './write.js';
 import { PROGNOSTIC_PROTOTYPES, drawBag, makePrototypes } from './wsi.js';
 
@@ -71,6 +76,11 @@ export interface SynthSummary {
   medianFollowUp: number | null;
   /** Harrell's C of true_risk; NaN when the cohort has no comparable pair (e.g. no event at all). */
   oracleCIndex: number;
+  /** Cases whose BRS is BRS3 (the positive class of Task 2), and cases with a BRS value at all. */
+  brs3: number;
+  brsKnown: number;
+  /** ROC AUC of the true P(BRS3) against the drawn BRS3 labels; NaN when one class is absent. */
+  oracleBrsAuc: number;
   seed: number;
   difficulty: SynthDifficulty;
   /** Number of files written, synth.json included. */
@@ -117,6 +127,7 @@ const COHORT_FILES: Record<SynthLayout, string[]> = {
   manifest: ['cohort.json', 'genes.txt', 'pathways.gmt', 'truth.csv'],
   'chimera-task3': ['pathways.gmt', 'truth.csv'],
   'chimera-task3-input': ['labels.json', 'truth.csv'],
+  'chimera-task2-input': ['labels.json', 'truth.csv'],
 };
 
 /** Generate a synthetic cohort into `out` (see the file comment); returns its summary. */
@@ -139,6 +150,7 @@ export async function synthesizeCohort(options: SynthOptions & { progress?: Prog
   const w = new CohortFileWriter(out);
   const task = options.progress?.start(`synthesizing ${o.cases} cases`, o.cases);
   const truth: { id: string; time: number; event: boolean; trueRisk: number }[] = [];
+  const brs: { id: string; positive: boolean; p: number }[] = [];
   const entries: unknown[] = [];
   try {
     for (let i = 0; i < o.cases; i++) {
@@ -146,15 +158,19 @@ export async function synthesizeCohort(options: SynthOptions & { progress?: Prog
       const slides = o.slides ? { slidePatchPx: o.slidePatchPx, slideMpp: o.slideMpp, seed: o.seed } : undefined;
       if (o.layout === 'manifest') entries.push(await writeManifestCase(w, c, model.genes.genes));
       else if (o.layout === 'chimera-task3-input') await writeTask3InputCase(w, c, model.genes.genes, slides!);
+      else if (o.layout === 'chimera-task2-input') await writeTask2InputCase(w, c, slides!);
       else await writeChimeraCase(w, c, model.genes.genes, slides);
       truth.push({ id: c.id, time: c.outcome.time, event: c.outcome.event, trueRisk: c.trueRisk });
+      const b = c.clinical.record.BRS;
+      if (b !== -1) brs.push({ id: c.id, positive: b === 'BRS3', p: c.clinical.brs3Probability });
       task?.tick();
     }
   } finally {
     task?.done();
   }
-  if (o.layout !== 'chimera-task3-input') await w.text('pathways.gmt', toGmt(model.genes));
-  else await w.json('labels.json', Object.fromEntries(truth.map((t) => [t.id, { time: t.time, event: t.event ? 1 : 0 }])));
+  if (o.layout === 'chimera-task3-input') await w.json('labels.json', Object.fromEntries(truth.map((t) => [t.id, { time: t.time, event: t.event ? 1 : 0 }])));
+  else if (o.layout === 'chimera-task2-input') await w.json('labels.json', Object.fromEntries(brs.map((b) => [b.id, { label: b.positive ? 1 : 0 }])));
+  else await w.text('pathways.gmt', toGmt(model.genes));
   await w.text('truth.csv', truthCsv(truth));
   if (o.layout === 'manifest') {
     await w.text('genes.txt', model.genes.genes.join('\n') + '\n');
@@ -172,12 +188,19 @@ export async function synthesizeCohort(options: SynthOptions & { progress?: Prog
   } catch {
     // no comparable pair (a tiny cohort without events): the oracle C-index is undefined
   }
+  let oracleBrsAuc = Number.NaN;
+  try {
+    oracleBrsAuc = rocAuc(brs.map((b) => (b.positive ? 1 : 0)), brs.map((b) => b.p));
+  } catch {
+    // one class only
+  }
   const nEvents = events.filter(Boolean).length;
   await removeStaleFiles(out, previous, w.files);
   const files = [...w.files, SYNTH_MARKER].sort();
   const summary: SynthSummary = {
     out, layout: o.layout, cases: o.cases, events: nEvents, censoredFraction: (o.cases - nEvents) / o.cases,
-    medianFollowUp: reverseKmMedian(times, events), oracleCIndex, seed: o.seed, difficulty: o.difficulty,
+    medianFollowUp: reverseKmMedian(times, events), oracleCIndex,
+    brs3: brs.filter((b) => b.positive).length, brsKnown: brs.length, oracleBrsAuc, seed: o.seed, difficulty: o.difficulty,
     files: files.length,
   };
   const truthModel = {

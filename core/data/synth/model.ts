@@ -4,7 +4,7 @@
  */
 import type { RandomSource } from '../../contracts/random-source.js';
 
-export type SynthLayout = 'manifest' | 'chimera-task3' | 'chimera-task3-input';
+export type SynthLayout = 'manifest' | 'chimera-task3' | 'chimera-task3-input' | 'chimera-task2-input';
 export type SynthDifficulty = 'easy' | 'default' | 'hard';
 
 /** Bump when the generator changes what a seed produces; written into synth.json. */
@@ -52,7 +52,7 @@ export interface SynthOptions {
   maxPatches?: number;
   /**
    * Write each case's slide as a pyramidal TIFF (+ tissue mask) instead of patch features: one grid cell per patch,
-   * painted with the patch's prototype (core/data/synth/slide-image.ts). Always on for 'chimera-task3-input'.
+   * painted with the patch's prototype (core/data/synth/slide-image.ts). Always on for the '-input' layouts.
    */
   slides?: boolean;
   /** Side of one slide grid cell in pixels (slides only). Default 32. */
@@ -82,7 +82,7 @@ export function resolveSynthOptions(o: SynthOptions): ResolvedSynthOptions {
     genes: o.genes ?? 400,
     minPatches: o.minPatches ?? 60,
     maxPatches: o.maxPatches ?? 400,
-    slides: o.slides ?? o.layout === 'chimera-task3-input',
+    slides: o.slides ?? o.layout.endsWith('-input'),
     slidePatchPx: o.slidePatchPx ?? 32,
     slideMpp: o.slideMpp ?? 1,
     firstCase: o.firstCase ?? 0,
@@ -93,9 +93,11 @@ export function resolveSynthOptions(o: SynthOptions): ResolvedSynthOptions {
   if (typeof r.out !== 'string' || r.out === '') bad('out must be a folder path', r.out);
   if (!isPosInt(r.cases) || r.cases < 2) bad('cases must be an integer >= 2', r.cases);
   if (!Number.isInteger(r.seed)) bad('seed must be an integer', r.seed);
-  if (!['manifest', 'chimera-task3', 'chimera-task3-input'].includes(r.layout)) bad("layout must be 'manifest', 'chimera-task3' or 'chimera-task3-input'", r.layout);
-  if (r.layout === 'chimera-task3-input' && !r.slides) bad("the 'chimera-task3-input' layout always writes slides: slides must be true", r.slides);
-  if (r.slides && r.layout === 'manifest') bad("slides are written in the 'chimera-task3' and 'chimera-task3-input' layouts, not 'manifest'", r.layout);
+  if (!['manifest', 'chimera-task3', 'chimera-task3-input', 'chimera-task2-input'].includes(r.layout)) {
+    bad("layout must be 'manifest', 'chimera-task3', 'chimera-task3-input' or 'chimera-task2-input'", r.layout);
+  }
+  if (r.layout.endsWith('-input') && !r.slides) bad(`the '${r.layout}' layout always writes slides: slides must be true`, r.slides);
+  if (r.slides && r.layout === 'manifest') bad("slides are written in the 'chimera-task3' and '-input' layouts, not 'manifest'", r.layout);
   if (!isPosInt(r.slidePatchPx) || r.slidePatchPx < 8) bad('slidePatchPx must be an integer >= 8', r.slidePatchPx);
   if (!(typeof r.slideMpp === 'number' && r.slideMpp > 0 && r.slideMpp <= 100)) bad('slideMpp must be a number in (0, 100]', r.slideMpp);
   if (!Number.isInteger(r.firstCase) || r.firstCase < 0) bad('firstCase must be an integer >= 0', r.firstCase);

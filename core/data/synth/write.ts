@@ -125,12 +125,26 @@ export const TASK3_INPUT_FILES = {
   clinical: 'chimera-clinical-data-of-bladder-cancer-recurrence-patients.json',
 } as const;
 
+/** The CHIMERA Task 2 sockets' files (REFERENCE.md B). */
+export const TASK2_INPUT_FILES = {
+  slideSlug: TASK3_INPUT_FILES.slideSlug,
+  slideDir: TASK3_INPUT_FILES.slideDir,
+  maskSlug: TASK3_INPUT_FILES.maskSlug,
+  maskDir: TASK3_INPUT_FILES.maskDir,
+  clinicalSlug: 'chimera-clinical-data-of-bladder-cancer-patients',
+  clinical: 'chimera-clinical-data-of-bladder-cancer-patients.json',
+} as const;
+
 /** Relative paths a case writes in a layout (known before generation, for the in-progress synth.json). */
 export function caseFiles(layout: SynthLayout, id: string, slides = false): string[] {
   if (layout === 'manifest') return [`features/${id}.h5`, `rna/${id}.json`, `reports/${id}.txt`];
   if (layout === 'chimera-task3-input') {
     const f = TASK3_INPUT_FILES;
     return [`${id}/inputs.json`, `${id}/${f.slideDir}/${id}_HE.tif`, `${id}/${f.maskDir}/${id}_HE_mask.tif`, `${id}/${f.rna}`, `${id}/${f.clinical}`];
+  }
+  if (layout === 'chimera-task2-input') {
+    const f = TASK2_INPUT_FILES;
+    return [`${id}/inputs.json`, `${id}/${f.slideDir}/${id}_HE.tif`, `${id}/${f.maskDir}/${id}_HE_mask.tif`, `${id}/${f.clinical}`];
   }
   return [`${id}/${id}_CD.json`, `${id}/${id}_RNA.json`, ...(slides ? [`${id}/${id}_HE.tif`, `${id}/${id}_HE_mask.tif`] : [`features/${id}_HE.h5`]), `reports/${id}.txt`];
 }
@@ -223,6 +237,27 @@ export async function writeTask3InputCase(w: CohortFileWriter, c: SynthCase, gen
     socket(f.slideSlug, f.slideDir, 'Image', 'Image', `${c.id}_HE.tif`),
     socket(f.maskSlug, f.maskDir, 'Segmentation', 'Image', `${c.id}_HE_mask.tif`),
     socket(f.rnaSlug, f.rna, 'Anything', 'Value'),
+    socket(f.clinicalSlug, f.clinical, 'Anything', 'Value'),
+  ]);
+}
+
+/**
+ * Write one case as the platform's /input of a CHIMERA Task 2 job: inputs.json, the slide and tissue mask, and the
+ * clinical JSON without BRS (the label) and without the survival keys.
+ */
+export async function writeTask2InputCase(w: CohortFileWriter, c: SynthCase, slides: SlideSettings): Promise<void> {
+  const [inputs, slide, mask, clinical] = caseFiles('chimera-task2-input', c.id);
+  const f = TASK2_INPUT_FILES;
+  const record: Record<string, string | number> = {};
+  for (const k of CHIMERA_TASK3_CLINICAL_KEYS) if (k !== 'BRS') record[k] = c.clinical.record[k];
+  await writeCaseSlide(w, slide!, mask!, c, slides);
+  await w.json(clinical!, record);
+  const socket = (slug: string, relative_path: string, kind: string, super_kind: string, image?: string) => ({
+    interface: { slug, relative_path, kind, super_kind }, value: null, file: null, image: image ? { name: image } : null,
+  });
+  await w.json(inputs!, [
+    socket(f.slideSlug, f.slideDir, 'Image', 'Image', `${c.id}_HE.tif`),
+    socket(f.maskSlug, f.maskDir, 'Segmentation', 'Image', `${c.id}_HE_mask.tif`),
     socket(f.clinicalSlug, f.clinical, 'Anything', 'Value'),
   ]);
 }

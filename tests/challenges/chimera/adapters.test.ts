@@ -6,12 +6,41 @@ import { createTask1 } from '../../../challenges/chimera/task1.js';
 import { createTask2 } from '../../../challenges/chimera/task2.js';
 import { createTask3, TASK3_SLUGS, task3 } from '../../../challenges/chimera/task3.js';
 import { synthesizeCohort } from '../../../core/data/synth/index.js';
-import { TASK3_INPUT_FILES } from '../../../core/data/synth/write.js';
+import { TASK2_INPUT_FILES, TASK3_INPUT_FILES } from '../../../core/data/synth/write.js';
 
 let cases: string;
+let cases2: string;
 beforeAll(async () => {
   cases = join(await mkdtemp(join(tmpdir(), 'chimera-')), 'input');
   await synthesizeCohort({ out: cases, cases: 3, seed: 5, layout: 'chimera-task3-input', minPatches: 8, maxPatches: 12, genes: 40 });
+  cases2 = join(await mkdtemp(join(tmpdir(), 'chimera-')), 'input2');
+  await synthesizeCohort({ out: cases2, cases: 24, seed: 5, layout: 'chimera-task2-input', minPatches: 8, maxPatches: 12, genes: 40 });
+});
+
+describe('synth chimera-task2-input layout', () => {
+  it('writes the Task 2 sockets, no BRS or survival key in the clinical JSON, and BRS3 labels that match the Task 3 layout of the same seed', async () => {
+    const labels = JSON.parse(await readFile(join(cases2, 'labels.json'), 'utf8')) as Record<string, { label: number }>;
+    const synth = JSON.parse(await readFile(join(cases2, 'synth.json'), 'utf8')) as { summary: { brs3: number; brsKnown: number; oracleBrsAuc: number } };
+    expect(Object.keys(labels)).toHaveLength(synth.summary.brsKnown);
+    expect(Object.values(labels).filter((l) => l.label === 1)).toHaveLength(synth.summary.brs3);
+    expect(synth.summary.brs3).toBeGreaterThan(0);
+    expect(synth.summary.oracleBrsAuc).toBeGreaterThan(0.5);
+    // the same cases in the training layout carry the BRS the labels were taken from
+    const train = join(cases2, '..', 'train');
+    await synthesizeCohort({ out: train, cases: 24, seed: 5, layout: 'chimera-task3', minPatches: 8, maxPatches: 12, genes: 40 });
+    for (const [id, l] of Object.entries(labels)) {
+      const cd = JSON.parse(await readFile(join(train, id, `${id}_CD.json`), 'utf8')) as Record<string, unknown>;
+      expect(l.label, id).toBe(cd['BRS'] === 'BRS3' ? 1 : 0);
+      const clinical = JSON.parse(await readFile(join(cases2, id, TASK2_INPUT_FILES.clinical), 'utf8')) as Record<string, unknown>;
+      for (const k of ['BRS', 'progression', 'Time_to_prog_or_FUend']) expect(clinical).not.toHaveProperty(k);
+      expect(clinical['age']).toBe(cd['age']);
+    }
+    const id = Object.keys(labels).sort()[0]!;
+    const r = await createTask2().readCase(join(cases2, id));
+    expect(r.warnings).toEqual([]);
+    expect(r.case.clinical).not.toHaveProperty('BRS');
+    expect(r.slides).toEqual([{ slideId: 'HE', slidePath: join(cases2, id, TASK2_INPUT_FILES.slideDir, `${id}_HE.tif`), maskPath: join(cases2, id, TASK2_INPUT_FILES.maskDir, `${id}_HE_mask.tif`) }]);
+  });
 });
 
 describe('synth chimera-task3-input layout', () => {

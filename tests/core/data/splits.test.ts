@@ -127,6 +127,41 @@ describe('makeSplits', () => {
   });
 });
 
+describe('makeSplits with a binary target', () => {
+  // 53 patients, 17 positive; some patients have two cases, one of them positive
+  const cases: Case[] = Array.from({ length: 60 }, (_, i) => {
+    const pid = `B${String(i % 53).padStart(3, '0')}`;
+    return { id: `c${String(i).padStart(3, '0')}`, binary: { positive: (i % 53) % 3 === 0 && i < 53 }, meta: { patientId: pid } };
+  });
+
+  it('stratifies by class: each fold gets floor or ceil of each class / folds; patients stay together; a patient with any positive case is positive', () => {
+    const s = makeSplits(cases, { folds: 5, seed: 4, target: 'binary' });
+    expect(Object.keys(s.strata).sort()).toEqual(['class=0', 'class=1']);
+    expect(s.strata['class=1']).toBe(18);
+    expect(s.strata['class=0']).toBe(35);
+    const positivePatients = new Set(cases.filter((c) => c.binary!.positive).map((c) => c.meta!.patientId));
+    for (const a of s.assignments) {
+      const pats = new Set(a.val.map((id) => cases.find((c) => c.id === id)!.meta!.patientId!));
+      const pos = [...pats].filter((p) => positivePatients.has(p)).length;
+      expect([3, 4]).toContain(pos);
+      expect([7]).toContain(pats.size - pos);
+      for (const id of a.val) expect(a.train).not.toContain(id);
+    }
+    // the same patients' second cases follow them
+    for (const a of s.assignments) {
+      for (const id of a.val) {
+        const pid = cases.find((c) => c.id === id)!.meta!.patientId;
+        for (const other of cases.filter((c) => c.meta!.patientId === pid)) expect(a.val).toContain(other.id);
+      }
+    }
+  });
+
+  it('needs a binary label on every case, and survival labels do not stand in for it', () => {
+    expect(() => makeSplits([{ id: 'a', label: { time: 3, event: true } }, { id: 'b', binary: { positive: true } }], { folds: 2, seed: 1, target: 'binary' }))
+      .toThrow(/every case needs a binary label to be stratified; cases without one: a/);
+  });
+});
+
 describe('writeSplits / readSplits', () => {
   const cases = cohort();
 

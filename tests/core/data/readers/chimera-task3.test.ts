@@ -143,3 +143,42 @@ describe('chimera-task3 reader', () => {
     expect((await errorOf(() => reader.read(empty))).message).toBe(`${empty}: expected patient folders <pid>/<pid>_CD.json (CHIMERA Task 3 layout), found none among 1 entries`);
   });
 });
+
+describe('chimera-task2 reader (the same layout, BRS as a binary label)', () => {
+  it('reads BRS3 as positive and BRS1/2 as negative, drops BRS from clinical, keeps survival labels, does not ask for RNA', async () => {
+    const base = join(root, 'task2');
+    await put(base, '2A_001/2A_001_CD.json', cd({ BRS: 'BRS3' }));
+    await put(base, '2A_002/2A_002_CD.json', cd({ BRS: 'BRS1' }));
+    const { progression: _p, Time_to_prog_or_FUend: _t, ...noSurvival } = cd({ BRS: 'BRS2' });
+    await put(base, '2A_003/2A_003_CD.json', noSurvival);
+    await put(base, '2A_004/2A_004_CD.json', cd({ BRS: -1 }));
+    for (const pid of ['2A_001', '2A_002', '2A_003', '2A_004']) {
+      await writePatchFeaturesH5(join(base, 'features', `${pid}_HE.h5`), { features: new Float32Array(6), n: 2, dim: 3 });
+    }
+    const registries = new Registries();
+    registerCoreComponents(registries.registrar('core', 'core/data/register.ts'));
+    const cohort = await readCohort(registries, { format: 'chimera-task2', root: base }, testContext());
+    expect(cohort.format).toBe('chimera-task2');
+    const byId = Object.fromEntries(cohort.cases.map((c) => [c.id, c]));
+    expect(byId['2A_001']!.binary).toEqual({ positive: true });
+    expect(byId['2A_002']!.binary).toEqual({ positive: false });
+    expect(byId['2A_003']!.binary).toEqual({ positive: false });
+    expect(byId['2A_003']!.label).toBeUndefined();
+    expect(byId['2A_001']!.label).toEqual({ time: 22.4, event: true });
+    expect(byId['2A_004']!.binary).toBeUndefined();
+    for (const c of cohort.cases) expect(Object.keys(c.clinical!)).not.toContain('BRS');
+    expect(cohort.warnings).toEqual(['1 of 4 cases have no "BRS" value (missing marker or absent), so no binary label']);
+    // the Task 3 reader keeps BRS as a clinical variable and sets no binary label
+    const task3 = await new ChimeraTask3Reader().read(base);
+    expect(task3.cases[0]!.clinical!['BRS']).toBe('BRS3');
+    expect(task3.cases.every((c) => c.binary === undefined)).toBe(true);
+  });
+
+  it('an unknown BRS value is an error naming the file, the key, the case and the accepted values', async () => {
+    const base = join(root, 'task2-bad');
+    const p = await put(base, '2A_009/2A_009_CD.json', cd({ BRS: 'BRS4' }));
+    const reader = new ChimeraTask3Reader({}, 'chimera-task2');
+    expect((await errorOf(() => reader.read(base))).message).toBe(
+      `${p} (case '2A_009'): key "BRS": expected one of "BRS3", "BRS1", "BRS2" (positive: BRS3) or a missing marker, found "BRS4"`);
+  });
+});

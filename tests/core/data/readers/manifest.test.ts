@@ -111,7 +111,7 @@ describe('manifest reader', () => {
     const unknown = await errorOf(() => readCohort(registries(), { format: 'manifestt', root }, testContext()));
     expect(unknown.message).toContain("/data/format: unknown dataset 'manifestt'; did you mean 'manifest'?");
     const noFormat = await errorOf(() => readCohort(registries(), { format: 3 as never, root }, testContext()));
-    expect(noFormat.message).toContain('/data/format: expected string, found number 3; valid dataset ids: chimera-task3, manifest');
+    expect(noFormat.message).toContain('/data/format: expected string, found number 3; valid dataset ids: chimera-task2, chimera-task3, manifest');
     const noRoot = await errorOf(() => readCohort(registries(), { format: 'manifest', root: '' }, testContext()));
     expect(noRoot.message).toBe('data: expected "root", the cohort folder, found ""');
   });
