@@ -16,26 +16,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK3_INPUT_FILES } from '../../core/data/synth/write.js';
 import { harrellC } from '../../core/survival/concordance.js';
 import { mmsurv } from '../support/cli.js';
+import { BASE_IMAGE, engineSkipReason } from '../support/container-engine.js';
 import { buildPackagedRunFixture, type PackagedRunFixture } from '../support/packaged-run.js';
 
-const BASE = process.env['MMSURV_TEST_BASE_IMAGE'] ?? 'mmsurv-base:bookworm-node20';
+const BASE = BASE_IMAGE;
 const TAG = `mmsurv-test-task3:${process.pid}`;
 const docker = new Docker();
-
-async function engineReason(): Promise<string | null> {
-  try {
-    await docker.ping();
-  } catch {
-    return 'no Docker engine answers at /var/run/docker.sock (.ci/run installs and starts one)';
-  }
-  try {
-    await docker.getImage(BASE).inspect();
-  } catch {
-    return `base image ${BASE} is missing: run containers/base-image/make-base-image.sh (.ci/run does)`;
-  }
-  return null;
-}
-const skipReason = await engineReason();
+const skipReason = await engineSkipReason(docker);
 
 interface Report {
   cases: { id: string; output: number | null; seconds: number; peak_mb: number | null; warnings: string[]; errors: string[]; tmp_leftovers: string[] | null }[];

@@ -2,6 +2,9 @@
  * A trained run that reads raw slides, built the way a user builds one: synthetic CHIMERA Task 3 training cohort
  * with slides, `mmsurv extract` with a small tfjs CNN this helper creates, `mmsurv train`, and synthetic /input
  * cases from the same seed (disjoint case indices). Used by the infer and container tests.
+ *
+ * `task: 'task2'` trains a BRS3 classifier instead (the `chimera-task2` reader on the same training layout, slide +
+ * clinical, binary head) and writes Task 2 /input cases.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -38,14 +41,15 @@ export async function writeTinyCnn(dir: string, patchSize: number, seed = 7): Pr
   model.dispose();
 }
 
-export async function buildPackagedRunFixture(root: string, o: { trainCases?: number; inputCases?: number; seed?: number } = {}): Promise<PackagedRunFixture> {
+export async function buildPackagedRunFixture(root: string, o: { trainCases?: number; inputCases?: number; seed?: number; task?: 'task3' | 'task2' } = {}): Promise<PackagedRunFixture> {
+  const task2 = o.task === 'task2';
   const seed = o.seed ?? 3;
   const trainCases = o.trainCases ?? 60;
   const trainDir = join(root, 'train');
   const inputDir = join(root, 'input');
   const small = { minPatches: 16, maxPatches: 40, genes: 40, seed, slidePatchPx: 32 };
   await synthesizeCohort({ out: trainDir, cases: trainCases, layout: 'chimera-task3', slides: true, ...small });
-  await synthesizeCohort({ out: inputDir, cases: o.inputCases ?? 20, layout: 'chimera-task3-input', firstCase: trainCases, ...small });
+  await synthesizeCohort({ out: inputDir, cases: o.inputCases ?? 20, layout: task2 ? 'chimera-task2-input' : 'chimera-task3-input', firstCase: trainCases, ...small });
 
   await writeTinyCnn(join(root, 'encoder', 'cnn'), 32);
   const encoderSpec = join(root, 'encoder', 'encoder.json');
@@ -54,7 +58,14 @@ export async function buildPackagedRunFixture(root: string, o: { trainCases?: nu
 
   const config = join(root, 'experiment.json');
   await mkdir(root, { recursive: true });
-  await writeFile(config, JSON.stringify({
+  await writeFile(config, JSON.stringify(task2 ? {
+    name: 'packaged-fixture-task2',
+    data: { format: 'chimera-task2', root: trainDir },
+    encoders: { wsi: { type: 'abmil', dim: 32, attentionDim: 16, dropout: 0 }, clinical: { type: 'tabular' } },
+    fusion: { type: 'concat' },
+    head: { type: 'binary' },
+    train: { folds: 3, epochs: 4, batchSize: 8, lr: 0.003, seed: 1, selection: 'last' },
+  } : {
     name: 'packaged-fixture',
     data: { format: 'chimera-task3', root: trainDir },
     encoders: {
