@@ -99,6 +99,15 @@ describe('mmsurv CLI', () => {
     const splits = JSON.parse(await readFile(join(data, 'splits.json'), 'utf8'));
     expect(splits.assignments).toHaveLength(3);
     expect(splits.assignments.flatMap((a: { val: string[] }) => a.val).sort()).toHaveLength(30);
+    // the same folder read for Task 2: BRS3 counts in inspect, class-stratified splits of the cases with a BRS value
+    r = await mmsurv(['inspect', '--data', data, '--format', 'chimera-task2', '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const t2 = JSON.parse(r.stdout);
+    r = await mmsurv(['splits', '--data', data, '--format', 'chimera-task2', '--binary', '--folds', '3', '--out', join(dir, 'splits-brs.json')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const brs = JSON.parse(await readFile(join(dir, 'splits-brs.json'), 'utf8'));
+    expect(brs.strata).toEqual({ 'class=0': t2.binary.labelled - t2.binary.positive, 'class=1': t2.binary.positive });
+    expect(brs.assignments.flatMap((a: { val: string[] }) => a.val)).toHaveLength(t2.binary.labelled);
   });
 
   it('reading a folder that is not a cohort says what was expected', async () => {
