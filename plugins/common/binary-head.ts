@@ -4,6 +4,7 @@ import type { BuildContext, ComponentSpec } from '../../core/contracts/component
 import type { Head } from '../../core/contracts/head.js';
 import type { SurvivalPrediction } from '../../core/contracts/survival-prediction.js';
 import { Dense } from '../../core/model/dense.js';
+import { denseStack } from '../../core/model/dense-stack.js';
 import { explicitTransposeIn } from '../../core/model/explicit-transpose.js';
 
 export interface BinaryHeadOptions {
@@ -75,15 +76,7 @@ export class BinaryHead implements Head {
   }
 
   forward(z: tf.Tensor2D): tf.Tensor2D {
-    if (this.layers.length === 0) throw new Error(`${this.ctx.path}: call build(inDim) before forward`);
-    return tf.tidy(() => {
-      let h = z;
-      this.layers.forEach((l, i) => {
-        h = l.apply(h);
-        if (i < this.layers.length - 1) h = tf.relu(h);
-      });
-      return h;
-    });
+    return denseStack(this.layers, z, this.ctx.path);
   }
 
   loss(out: tf.Tensor2D, labels: readonly TargetLabel[]): tf.Scalar {

@@ -6,6 +6,7 @@ import type { SurvivalPrediction } from '../../core/contracts/survival-predictio
 import { coxPartialLikelihoodLoss, type CoxTies } from '../../core/survival/cox-loss.js';
 import { breslowBaseline, coxSurvival, cumHazardAt, type CoxBaseline } from '../../core/survival/predict.js';
 import { Dense } from '../../core/model/dense.js';
+import { denseStack } from '../../core/model/dense-stack.js';
 import { explicitTransposeIn } from '../../core/model/explicit-transpose.js';
 
 export interface CoxHeadOptions {
@@ -53,15 +54,7 @@ export class CoxHead implements Head {
   }
 
   forward(z: tf.Tensor2D): tf.Tensor2D {
-    if (this.layers.length === 0) throw new Error(`${this.ctx.path}: call build(inDim) before forward`);
-    return tf.tidy(() => {
-      let h = z;
-      this.layers.forEach((l, i) => {
-        h = l.apply(h);
-        if (i < this.layers.length - 1) h = tf.relu(h);
-      });
-      return h;
-    });
+    return denseStack(this.layers, z, this.ctx.path);
   }
 
   loss(out: tf.Tensor2D, labels: readonly SurvivalLabel[]): tf.Scalar {

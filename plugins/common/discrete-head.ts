@@ -8,6 +8,7 @@ import { discreteNll } from '../../core/survival/discrete-nll.js';
 import { riskFromSurvival, survivalFromHazards } from '../../core/survival/predict.js';
 import { binsOf, timeBinsFromEvents, validateTimeBins, type TimeBins } from '../../core/survival/time-bins.js';
 import { Dense } from '../../core/model/dense.js';
+import { denseStack } from '../../core/model/dense-stack.js';
 import { explicitTransposeIn } from '../../core/model/explicit-transpose.js';
 
 export interface DiscreteHeadOptions {
@@ -70,15 +71,7 @@ export class DiscreteHead implements Head {
   }
 
   forward(z: tf.Tensor2D): tf.Tensor2D {
-    if (this.layers.length === 0) throw new Error(`${this.ctx.path}: call build(inDim) before forward`);
-    return tf.tidy(() => {
-      let h = z;
-      this.layers.forEach((l, i) => {
-        h = l.apply(h);
-        if (i < this.layers.length - 1) h = tf.relu(h);
-      });
-      return h;
-    });
+    return denseStack(this.layers, z, this.ctx.path);
   }
 
   private requireBins(): TimeBins {

@@ -218,6 +218,11 @@ export async function writeChimeraCase(w: CohortFileWriter, c: SynthCase, genes:
   await w.text(files[files.length - 1]!, c.report);
 }
 
+/** One entry of a grand-challenge inputs.json (value and file null: the socket's file is on disk). */
+const socket = (slug: string, relative_path: string, kind: string, super_kind: string, image?: string) => ({
+  interface: { slug, relative_path, kind, super_kind }, value: null, file: null, image: image ? { name: image } : null,
+});
+
 /**
  * Write one case as the platform's /input of a CHIMERA Task 3 job: inputs.json, the slide and tissue mask in their
  * image socket folders, the RNA and clinical JSON (CHIMERA's -1 for missing, no label keys).
@@ -230,9 +235,6 @@ export async function writeTask3InputCase(w: CohortFileWriter, c: SynthCase, gen
   await writeCaseSlide(w, slide!, mask!, c, slides);
   await w.json(rna!, rnaObject(genes, c.expression));
   await w.json(clinical!, record);
-  const socket = (slug: string, relative_path: string, kind: string, super_kind: string, image?: string) => ({
-    interface: { slug, relative_path, kind, super_kind }, value: null, file: null, image: image ? { name: image } : null,
-  });
   await w.json(inputs!, [
     socket(f.slideSlug, f.slideDir, 'Image', 'Image', `${c.id}_HE.tif`),
     socket(f.maskSlug, f.maskDir, 'Segmentation', 'Image', `${c.id}_HE_mask.tif`),
@@ -252,9 +254,6 @@ export async function writeTask2InputCase(w: CohortFileWriter, c: SynthCase, sli
   for (const k of CHIMERA_TASK3_CLINICAL_KEYS) if (k !== 'BRS') record[k] = c.clinical.record[k];
   await writeCaseSlide(w, slide!, mask!, c, slides);
   await w.json(clinical!, record);
-  const socket = (slug: string, relative_path: string, kind: string, super_kind: string, image?: string) => ({
-    interface: { slug, relative_path, kind, super_kind }, value: null, file: null, image: image ? { name: image } : null,
-  });
   await w.json(inputs!, [
     socket(f.slideSlug, f.slideDir, 'Image', 'Image', `${c.id}_HE.tif`),
     socket(f.maskSlug, f.maskDir, 'Segmentation', 'Image', `${c.id}_HE_mask.tif`),
