@@ -59,10 +59,7 @@ describe('binary head', () => {
     const opt = tf.train.adam(0.05);
     const before = tf.memory().numTensors;
     for (let step = 0; step < 1500; step++) {
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(() => head.loss(head.forward(x), labels), head.variables);
-        opt.applyGradients(grads);
-      });
+      opt.minimize(() => head.loss(head.forward(x), labels), false, head.variables);
     }
     const p = head.predict(tf.tidy(() => head.forward(x)));
     const [kernel, bias] = head.variables.map((v) => Array.from(v.dataSync()));

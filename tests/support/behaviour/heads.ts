@@ -1,11 +1,14 @@
 /**
  * Behaviour of every registered Head (core/contracts/head.ts), built as `head` with the schema defaults
  * (+ tables.headOptions), then build(HEAD_IN_DIM) and fit(training cases), as the trainer does; Cox-style heads get
- * fitBaseline after training.
+ * fitBaseline after training. A head whose `target` is 'binary' gets the same cases with a binary label derived from
+ * the survival one (positive = event), so its degenerate batches are one positive, one negative, no positive.
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { RegisteredComponent } from '../../../core/contracts/component.js';
+import type { TargetLabel } from '../../../core/contracts/binary-label.js';
+import type { Case } from '../../../core/contracts/case.js';
 import type { Head } from '../../../core/contracts/head.js';
 import type { SurvivalLabel } from '../../../core/contracts/survival-label.js';
 import type { SurvivalPrediction } from '../../../core/contracts/survival-prediction.js';
@@ -27,6 +30,10 @@ export const HEAD_IN_DIM = 6;
 
 function checkPrediction(p: SurvivalPrediction, what: string): void {
   expect(Number.isFinite(p.risk), `${what}: risk ${p.risk} must be finite`).toBe(true);
+  if (p.probability !== undefined) {
+    expect(p.probability >= 0 && p.probability <= 1, `${what}: probability ${p.probability} must be in [0, 1]`).toBe(true);
+    expect(Math.abs(p.probability - 1 / (1 + Math.exp(-p.risk))), `${what}: probability must be sigmoid(risk) (risk is the logit)`).toBeLessThan(1e-9);
+  }
   if (p.survival === undefined) return;
   const { times, survival } = p;
   if (!times) throw new Error(`${what}: survival without times`);
@@ -55,7 +62,7 @@ function checkOrientation(ps: readonly SurvivalPrediction[], what: string): void
 }
 
 function predictionValues(ps: readonly SurvivalPrediction[]): number[] {
-  return ps.flatMap((p) => [p.risk, ...(p.times ?? []), ...(p.survival ?? [])]);
+  return ps.flatMap((p) => [p.risk, ...(p.times ?? []), ...(p.survival ?? []), ...(p.probability !== undefined ? [p.probability] : [])]);
 }
 
 export function describeHeadBehaviour(env: BehaviourEnv): void {
@@ -73,7 +80,10 @@ export function describeHeadBehaviour(env: BehaviourEnv): void {
   const trainingBatches = [labels.map((_, i) => i), [0, 1, 2], [3, 4, 5, 6, 8], [9, 10]].filter(
     (idx) => idx.some((i) => labels[i]!.event) && idx.some((i) => !labels[i]!.event),
   );
-  const labelsOf = (idx: readonly number[]) => idx.map((i) => labels[i]!);
+  const binaryCases: Case[] = env.cohort.train.map((c) => ({ ...c, binary: { positive: c.label!.event } }));
+  /** The labels a head learns from, by its target. */
+  const labelsFor = (head: Head): TargetLabel[] => (head.target === 'binary' ? binaryCases.map((c) => c.binary!) : labels);
+  const labelsOf = (head: Head, idx: readonly number[]) => idx.map((i) => labelsFor(head)[i]!);
 
   /** Seeded fused vectors, one row per training case (the caller disposes). */
   const inputs = (): tf.Tensor2D => {
@@ -92,7 +102,7 @@ export function describeHeadBehaviour(env: BehaviourEnv): void {
       try {
         head = env.registries.head.build(config, testContext('head', seed));
         head.build?.(HEAD_IN_DIM);
-        if (fit) head.fit?.(env.cohort.train);
+        if (fit) head.fit?.(head.target === 'binary' ? binaryCases : env.cohort.train);
         return head;
       } catch (err) {
         head?.dispose();
@@ -138,7 +148,7 @@ export function describeHeadBehaviour(env: BehaviourEnv): void {
           const zb = rows(z, idx);
           const ob = head.forward(zb);
           expect(ob.shape, `${what}: forward of ${name}`).toEqual([idx.length, k]);
-          const l = head.loss(ob, labelsOf(idx));
+          const l = head.loss(ob, labelsOf(head, idx));
           expect(l.rank, `${what}: the loss of ${name} must be a scalar`).toBe(0);
           finiteValues(l, `${what}: loss of ${name}`);
           tf.dispose([zb, ob, l]);
@@ -160,12 +170,12 @@ export function describeHeadBehaviour(env: BehaviourEnv): void {
     it('sends a non-zero gradient to every trainable variable; degenerate batches give finite gradients, not errors', () => withInputs((z) => {
       const head = make(1);
       try {
-        expectGradientOnEveryVariable(head.variables, () => head.loss(head.forward(z), labels), `${what}, a batch with events`);
+        expectGradientOnEveryVariable(head.variables, () => head.loss(head.forward(z), labelsFor(head)), `${what}, a batch with events`);
         if (head.variables.length === 0) return;
         for (const [name, idx] of batches.slice(1)) {
           let g: { value: tf.Scalar; grads: tf.NamedTensorMap };
           try {
-            g = tf.variableGrads(() => head.loss(head.forward(rows(z, idx)), labelsOf(idx)), head.variables);
+            g = tf.variableGrads(() => head.loss(head.forward(rows(z, idx)), labelsOf(head, idx)), head.variables);
           } catch (err) {
             throw new Error(`${what}: the gradient of the loss of ${name} failed (${(err as Error).message}); ` +
               'return a loss still connected to the output (e.g. 0 * sum(out)) so that training on such a batch does not crash', { cause: err });
@@ -201,7 +211,7 @@ export function describeHeadBehaviour(env: BehaviourEnv): void {
         const init = snapshotWeights(a.variables);
         if (a.variables.length > 0) {
           const opt = tf.train.adam(0.05);
-          for (let i = 0; i < 3; i++) opt.minimize(() => a.loss(a.forward(z), labels), false, a.variables);
+          for (let i = 0; i < 3; i++) opt.minimize(() => a.loss(a.forward(z), labelsFor(a)), false, a.variables);
           opt.dispose();
           expect(weightsDiffer(init, snapshotWeights(a.variables)), `${what}: 3 Adam steps did not change any weight`).toBe(true);
         }
@@ -240,7 +250,7 @@ export function describeHeadBehaviour(env: BehaviourEnv): void {
       try {
         const step = (i: number) => {
           const idx = trainingBatches[i % trainingBatches.length]!;
-          const loss = () => head.loss(head.forward(rows(z, idx)), labelsOf(idx));
+          const loss = () => head.loss(head.forward(rows(z, idx)), labelsOf(head, idx));
           if (head.variables.length > 0) opt.minimize(loss, false, head.variables);
           else tf.tidy(() => { loss(); });
         };
