@@ -15,19 +15,10 @@ export async function evaluateRun(runDir: string): Promise<RunSummary> {
   const file = join(dir, 'oof.csv');
   const table = await readDelimited(file);
   if (saved.target === 'binary') return evaluateBinary(saved, file, table);
-  const col = (name: string) => {
-    const i = table.header.indexOf(name);
-    if (i < 0) throw new Error(`${file}: no column '${name}'; expected id,fold,time,event,risk,surv_<t>...`);
-    return i;
-  };
-  const [ci, fi, ti, ei, ri] = ['id', 'fold', 'time', 'event', 'risk'].map(col) as [number, number, number, number, number];
+  const [ci, fi, ti, ei, ri] = columns(table, file, ['id', 'fold', 'time', 'event', 'risk'], 'id,fold,time,event,risk,surv_<t>...');
   const survCols = saved.eval_times.map((t) => table.header.indexOf(`surv_${t}`));
   const rows: OofRow[] = table.rows.map((r, k) => {
-    const num = (i: number, name: string) => {
-      const v = Number(r[i]);
-      if (r[i] === '' || !Number.isFinite(v)) throw new Error(`${file}:${table.rowLines[k]}: column '${name}': expected a number, found ${JSON.stringify(r[i])}`);
-      return v;
-    };
+    const num = cellNumber(table, file, k);
     const surv = survCols.every((c) => c >= 0 && r[c] !== '') ? survCols.map((c) => num(c, table.header[c]!)) : null;
     return { id: r[ci]!, fold: num(fi, 'fold') - 1, time: num(ti, 'time'), event: num(ei, 'event'), risk: num(ri, 'risk'), predictedTime: NaN, surv };
   });
@@ -42,20 +33,32 @@ export async function evaluateRun(runDir: string): Promise<RunSummary> {
   return runSummary(saved.name, results, { seed: saved.seed, backend: saved.backend, seconds: saved.seconds, evalTimes: saved.eval_times, config: saved.config });
 }
 
-/** A binary run: oof.csv is id,fold,label,probability,logit. */
-function evaluateBinary(saved: RunSummary, file: string, table: Awaited<ReturnType<typeof readDelimited>>): RunSummary {
-  const col = (name: string) => {
+type Table = Awaited<ReturnType<typeof readDelimited>>;
+
+/** Indices of the named columns; a missing one is an error naming the file and the expected header. */
+function columns(table: Table, file: string, names: readonly string[], expected: string): number[] {
+  return names.map((name) => {
     const i = table.header.indexOf(name);
-    if (i < 0) throw new Error(`${file}: no column '${name}'; a binary run's oof.csv has id,fold,label,probability,logit`);
+    if (i < 0) throw new Error(`${file}: no column '${name}'; expected ${expected}`);
     return i;
+  });
+}
+
+/** A reader of row k's numeric cells: an empty or non-numeric cell is an error naming the file line and column. */
+function cellNumber(table: Table, file: string, k: number): (i: number, name: string) => number {
+  const r = table.rows[k]!;
+  return (i, name) => {
+    const v = Number(r[i]);
+    if (r[i] === '' || !Number.isFinite(v)) throw new Error(`${file}:${table.rowLines[k]}: column '${name}': expected a number, found ${JSON.stringify(r[i])}`);
+    return v;
   };
-  const [ci, fi, li, pi, ri] = ['id', 'fold', 'label', 'probability', 'logit'].map(col) as [number, number, number, number, number];
+}
+
+/** A binary run: oof.csv is id,fold,label,probability,logit. */
+function evaluateBinary(saved: RunSummary, file: string, table: Table): RunSummary {
+  const [ci, fi, li, pi, ri] = columns(table, file, ['id', 'fold', 'label', 'probability', 'logit'], "id,fold,label,probability,logit (a binary run's oof.csv)");
   const rows: BinaryOofRow[] = table.rows.map((r, k) => {
-    const num = (i: number, name: string) => {
-      const v = Number(r[i]);
-      if (r[i] === '' || !Number.isFinite(v)) throw new Error(`${file}:${table.rowLines[k]}: column '${name}': expected a number, found ${JSON.stringify(r[i])}`);
-      return v;
-    };
+    const num = cellNumber(table, file, k);
     const label = num(li, 'label');
     if (label !== 0 && label !== 1) throw new Error(`${file}:${table.rowLines[k]}: column 'label': expected 0 or 1, found ${JSON.stringify(r[li])}`);
     const probability = num(pi, 'probability');

@@ -237,36 +237,31 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
       }
 
       if (settings.selection === 'best' && best) model.setWeights(best, `fold ${fold + 1} best weights`);
+      const base = { fold, nTrain: train.length, nVal: val.length, epochs: loop.epoch, bestEpoch: loop.bestEpoch, history: loop.history };
+      let result: FoldResult;
+      let calibration: KmTimeCalibration | null = null;
+      const valPreds = () => model.predict(val);
       if (target === 'binary') {
-        const valPreds = model.predict(val);
-        const rows = val.map((c, i) => binaryOofRow(c, fold, valPreds[i]!));
+        const preds = valPreds();
+        const rows = val.map((c, i) => binaryOofRow(c, fold, preds[i]!));
         const { metrics, note } = binaryFoldMetrics(rows);
-        if (note) logger.warn(`fold ${fold + 1}: ${note}`);
-        await saveModel(join(foldDir, 'model'), model, null);
-        const result: BinaryFoldResult = {
-          target, fold, nTrain: train.length, nVal: val.length, epochs: loop.epoch, bestEpoch: loop.bestEpoch,
-          history: loop.history, metrics, ...(note ? { metricsNote: note } : {}), rows, seconds: (Date.now() - started) / 1000,
-        };
-        await writeFileAtomic(resultFile, JSON.stringify(result) + '\n');
-        await removeCheckpoints(foldDir);
-        return result;
+        result = { ...base, target, metrics, ...(note ? { metricsNote: note } : {}), rows, seconds: 0 };
+      } else {
+        model.fitBaseline(train);
+        const trainPreds = model.predict(train);
+        calibration = fitKmTimeCalibration(
+          trainPreds.map((p) => p.risk),
+          kaplanMeierSteps(train.map((c) => c.label!.time), train.map((c) => (c.label!.event ? 1 : 0))),
+        );
+        const preds = valPreds();
+        const rows = val.map((c, i) => oofRow(c, fold, preds[i]!, calibration!, input.evalTimes));
+        const { metrics, note } = foldMetrics(rows, input.evalTimes);
+        result = { ...base, metrics, ...(note ? { metricsNote: note } : {}), rows, seconds: 0 };
       }
-      model.fitBaseline(train);
-      const trainPreds = model.predict(train);
-      const calibration = fitKmTimeCalibration(
-        trainPreds.map((p) => p.risk),
-        kaplanMeierSteps(train.map((c) => c.label!.time), train.map((c) => (c.label!.event ? 1 : 0))),
-      );
-      const valPreds = model.predict(val);
-      const rows = val.map((c, i) => oofRow(c, fold, valPreds[i]!, calibration, input.evalTimes));
-      const { metrics, note } = foldMetrics(rows, input.evalTimes);
-      if (note) logger.warn(`fold ${fold + 1}: ${note}`);
+      if (result.metricsNote) logger.warn(`fold ${fold + 1}: ${result.metricsNote}`);
 
       await saveModel(join(foldDir, 'model'), model, calibration);
-      const result: SurvivalFoldResult = {
-        fold, nTrain: train.length, nVal: val.length, epochs: loop.epoch, bestEpoch: loop.bestEpoch,
-        history: loop.history, metrics, ...(note ? { metricsNote: note } : {}), rows, seconds: (Date.now() - started) / 1000,
-      };
+      result.seconds = (Date.now() - started) / 1000;
       await writeFileAtomic(resultFile, JSON.stringify(result) + '\n');
       await removeCheckpoints(foldDir);
       return result;
