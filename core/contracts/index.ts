@@ -17,3 +17,4 @@ export type * from './component.js';
 export { COMPONENT_KINDS } from './component.js';
 export type * from './text-embedder.js';
 export type * from './slide-extractor.js';
+export type * from './language-model.js';
