@@ -6,7 +6,8 @@
  *                  node_modules/ (cpu target: `npm ci --omit=dev --ignore-scripts` on the host, so the build needs no
  *                  network; gpu target: installed at build time, in the image)
  *   <out>/model/   the model directory (core/infer/model-dir.ts): metadata.json, the run's resolved config, summary,
- *                  run-level calibration, each fold's model, and extractor/ (spec + model files) when it reads slides
+ *                  run-level calibration, each fold's model, and extractor/ (spec + model files) when it reads slides;
+ *                  knowledge-cache/ and (--bundle-llm) llm/<name>.gguf when the run uses language models
  *
  * The run is checked before anything is written: the challenge exists, its output kind suits the run, every fold
  * has a model, and the slide extractor is the one the training features came from (same weights hash).
@@ -19,7 +20,9 @@ import type { ChallengeAdapter } from '../core/contracts/challenge-adapter.js';
 import type { Logger } from '../core/contracts/logger.js';
 import { readResolvedConfig } from '../core/config/save.js';
 import { readDelimited } from '../core/data/csv.js';
-import { EXTRACTOR_DIR, EXTRACTOR_SPEC_FILE, MODEL_METADATA_FILE, type ModelMetadata } from '../core/infer/model-dir.js';
+import { EXTRACTOR_DIR, EXTRACTOR_SPEC_FILE, LLM_DIR, MODEL_METADATA_FILE, type ModelMetadata } from '../core/infer/model-dir.js';
+import { KNOWLEDGE_CACHE_DIR } from '../core/llm/knowledge-cache.js';
+import { readRunLlm, RUN_LLM_FILE } from '../core/llm/run-llm.js';
 import { codeRoot, packageRoot } from '../core/paths.js';
 import type { Registries } from '../core/registry/registry.js';
 import { createSlideExtractor } from '../core/slide/create-extractor.js';
@@ -43,6 +46,8 @@ export interface BuildContextOptions {
   /** Slide extractor spec file; default: the one the run's feature record names. */
   extractor?: string;
   overwrite?: boolean;
+  /** Copy the run's GGUF models into model/llm/ so the image can run them (e.g. refine a test case's report). */
+  bundleLlm?: boolean;
   /** Runs `npm ci` for the cpu target (injected by tests to reuse one install). */
   installModules?: (appDir: string) => Promise<void>;
 }
@@ -93,6 +98,7 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
     await cp(join(runDir, rel), join(model, rel), { recursive: true });
   }
   const extractor = encoders.includes('wsi') ? await copyExtractor(o, runDir, model) : null;
+  await copyLlmParts(o, runDir, config, model);
 
   const pkg = JSON.parse(await readFile(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
   const plugins = [...new Set([adapterSpec.plugin, ...componentTypes(config).map(([kind, id]) => o.registries.of(kind).get(id).plugin)])].sort();
@@ -129,6 +135,33 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
   await mkdir(dirname(out), { recursive: true });
   await rename(partial, out);
   return { dir: out, metadata, files: await countFiles(out) };
+}
+
+/**
+ * The run's knowledge cache (model/knowledge-cache: per-cancer-type knowledge, texts and embeddings of the training
+ * cohort) and, with --bundle-llm, its GGUF models (model/llm/<name>.gguf). A run that embeds texts with an LLM needs
+ * the model in the image (a test case's texts are new), so packaging it without --bundle-llm is refused.
+ */
+async function copyLlmParts(o: BuildContextOptions, runDir: string, config: Record<string, unknown>, model: string): Promise<void> {
+  const names = Object.keys((config['llm'] ?? {}) as Record<string, unknown>);
+  if (names.length === 0) return;
+  const record = await readRunLlm(runDir);
+  if (record?.cacheDir && existsSync(record.cacheDir)) await cp(record.cacheDir, join(model, KNOWLEDGE_CACHE_DIR), { recursive: true });
+  const embedding = Object.entries((config['encoders'] ?? {}) as Record<string, { embedder?: { type?: string; llm?: string } }>)
+    .filter(([, e]) => e.embedder?.type === 'llm').map(([k, e]) => [k, e.embedder!.llm!] as const);
+  if (!o.bundleLlm) {
+    if (embedding.length) {
+      throw new Error(`encoders.${embedding[0]![0]} embeds texts with the language model '${embedding[0]![1]}', which the image needs for new cases; pass --bundle-llm to copy the run's GGUF models into the image. Nothing was written.`);
+    }
+    o.logger.warn(`the run uses language models (${names.join(', ')}); the image gets the knowledge cache only, so knowledge a test case needs beyond it (e.g. refining its report) fails; pass --bundle-llm to include the GGUF files`);
+    return;
+  }
+  const dest = join(model, LLM_DIR);
+  await mkdir(dest, { recursive: true });
+  for (const [name, path] of Object.entries(record?.models ?? {})) {
+    if (!existsSync(path)) throw new Error(`llm.${name}: the GGUF file the run was trained with (${path}, recorded in ${join(runDir, RUN_LLM_FILE)}) is missing; put it back to package the run`);
+    await cp(path, join(dest, `${name}.gguf`));
+  }
 }
 
 /** [kind, id] of every component the config selects. */
@@ -191,7 +224,24 @@ export async function npmCiProduction(appDir: string): Promise<void> {
   const r = await execa('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: appDir, reject: false, all: true });
   if (r.exitCode !== 0) throw new Error(`npm ci --omit=dev in ${appDir} failed (exit ${r.exitCode}): ${String(r.all).split('\n').slice(-10).join('\n')}`);
   await rm(join(appDir, 'node_modules', '@tensorflow', 'tfjs-node-gpu'), { recursive: true, force: true });
+  await pruneLlamaBinaries(join(appDir, 'node_modules'), 'linux-x64');
   await pruneSourceMaps(join(appDir, 'node_modules'));
+}
+
+/**
+ * Keep only node-llama-cpp's prebuilt binary for `keep` (the CPU one, ~30 MB): npm installs every platform's,
+ * CUDA and Vulkan builds included (~650 MB), which a CPU image never loads.
+ */
+export async function pruneLlamaBinaries(nodeModules: string, keep: string): Promise<string[]> {
+  const dir = join(nodeModules, '@node-llama-cpp');
+  const removed: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory() && e.name !== keep) {
+      await rm(join(dir, e.name), { recursive: true, force: true });
+      removed.push(e.name);
+    }
+  }
+  return removed;
 }
 
 /** Delete *.map files (about 200 MB of tfjs's 290 MB): nothing reads them at run time. */

@@ -21,6 +21,7 @@ interface PackageArgs extends GlobalArgs {
   build: boolean;
   save: boolean;
   overwrite?: boolean;
+  'bundle-llm'?: boolean;
 }
 
 interface TestArgs extends GlobalArgs {
@@ -66,6 +67,7 @@ export const packageCommand: CommandModule<GlobalArgs, PackageArgs> = {
       .option('build', { type: 'boolean', default: true, describe: 'Build the image (--no-build writes the context only)' })
       .option('save', { type: 'boolean', default: false, describe: 'Also write TAG_<created>.tar.gz (docker save | gzip) next to the context' })
       .option('overwrite', { type: 'boolean', describe: 'Replace an existing build context folder' })
+      .option('bundle-llm', { type: 'boolean', describe: "Copy the run's GGUF language models into the image (needed when it embeds or refines a test case's texts with an LLM)" })
       .example('$0 package --run runs/bilinear --challenge chimera-task3 --target cpu --tag mmsurv-task3:v1 --save', 'build and save a CPU submission')
       .example('$0 package --run runs/bilinear --challenge chimera-task3 --tag mmsurv-task3:gpu --no-build', 'write the GPU build context to build elsewhere') as never,
   handler: async (args) => {
@@ -77,6 +79,7 @@ export const packageCommand: CommandModule<GlobalArgs, PackageArgs> = {
       registries: ctx.registries, logger: ctx.logger, runDir: args.run, challenge: args.challenge, adapter: challengeAdapter(ctx, args.challenge), target: args.target, tag: args.tag, out,
       ...(args['base-image'] ? { baseImage: args['base-image'] } : {}), ...(args.extractor ? { extractor: args.extractor } : {}),
       overwrite: args.overwrite ?? false,
+      bundleLlm: args['bundle-llm'] ?? false,
     });
     ctx.logger.info(`build context: ${r.dir} (${r.files} files, ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     if (!args.build) {

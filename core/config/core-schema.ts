@@ -7,6 +7,7 @@
  * data, encoders, fusion and head) asks for it (validateConfig's `require`).
  */
 import type { ComponentKind, JsonSchema } from '../contracts/component.js';
+import { llmSectionSchema } from '../llm/llm-config.js';
 
 export const JSON_SCHEMA_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
@@ -146,6 +147,7 @@ export function coreSchema(): JsonSchema {
       description: { type: 'string', description: 'What this experiment tries.' },
       ...slots,
       train: trainSchema,
+      llm: llmSectionSchema,
       calibration: {
         type: 'object',
         description: 'How risks become challenge outputs (e.g. Kaplan-Meier time calibration): { "type": id, ...options }.',

@@ -31,6 +31,12 @@ export interface Encoder {
   readonly outDim: number;
   /** Trainable variables owned by this encoder. */
   readonly variables: tf.Variable[];
+  /**
+   * Optional: slow, frozen, label-free work for these cases before `fit` or `encode` (e.g. embedding case texts with
+   * a LanguageModel, through the knowledge cache), so `encode` stays synchronous. Called by the trainer with the
+   * fold's training and validation cases, and by prediction with the cases to predict. Must not read labels.
+   */
+  prepare?(cases: readonly Case[]): Promise<void>;
   fit?(train: readonly Case[]): void;
   state?(): unknown;
   restore?(state: unknown): void;

@@ -7,7 +7,7 @@
  *   validation metrics, splits and output files by it (see binary-label.ts).
  * - `forward(z)` maps [b, inDim] to hazards logits [b, bins] (discrete-time heads), a risk [b, 1] (Cox heads) or a
  *   logit [b, 1] (binary heads).
- * - `loss(out, labels)` is a scalar; labels[i] belongs to row i of `out`. It is defined (finite) for any batch,
+ * - `loss(out, labels, cases)` is a scalar; labels[i] belongs to row i of `out`. It is defined (finite) for any batch,
  *   including one case or no event, where it warns instead of returning NaN.
  * - `predict(out)` returns one SurvivalPrediction per row with risk oriented as "higher = earlier event" (binary
  *   heads: "higher = more likely positive", plus `probability`).
@@ -34,8 +34,13 @@ export interface Head {
   state?(): unknown;
   restore?(state: unknown): void;
   forward(z: tf.Tensor2D): tf.Tensor2D;
-  loss(out: tf.Tensor2D, labels: readonly TargetLabel[]): tf.Scalar;
-  predict(out: tf.Tensor2D): SurvivalPrediction[];
+  /**
+   * `cases[i]` is the case of row i (with its knowledge texts), for heads whose loss reads more than the label (e.g.
+   * a distillation term toward a teacher's curve, `Case.knowledge` role 'teacher').
+   */
+  loss(out: tf.Tensor2D, labels: readonly TargetLabel[], cases?: readonly Case[]): tf.Scalar;
+  /** `cases[i]` is the case of row i, for heads that combine their output with case knowledge (never labels). */
+  predict(out: tf.Tensor2D, cases?: readonly Case[]): SurvivalPrediction[];
   /**
    * Optional (Cox heads): fit the Breslow baseline hazard from the final training-fold risks, called by the trainer
    * after training; afterwards `predict` also returns S(t). Persisted by `state()`.

@@ -23,4 +23,8 @@ export interface SurvivalPrediction {
   time?: number;
   /** Binary heads: P(positive class). */
   probability?: number;
+  /** Heads that explain in words (e.g. the LLM-distillation student's verbalised prognosis): a short text. */
+  explanation?: string;
+  /** Named component curves on `times` that the head combined (e.g. { hidden, verbalised }), for reports. */
+  curves?: Record<string, Float64Array>;
 }

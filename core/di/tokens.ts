@@ -9,4 +9,8 @@ export const TOKENS = {
   Random: Symbol.for('mmsurv.Random'),
   RunStore: Symbol.for('mmsurv.RunStore'),
   Registries: Symbol.for('mmsurv.Registries'),
+  /** The run's local language models (core/llm/language-models.ts), when the config has an `llm` section. */
+  LanguageModels: Symbol.for('mmsurv.LanguageModels'),
+  /** Folder of the knowledge cache (core/llm/knowledge-cache.ts) for this run, when there is one. */
+  KnowledgeCacheDir: Symbol.for('mmsurv.KnowledgeCacheDir'),
 } as const;

@@ -10,6 +10,7 @@
  * const r = await inferCase({ registries, container, inputDir: '/input', outputDir: '/output', modelDir: '/opt/app/model' });
  * // { challenge: 'chimera-task3', risk: 0.41, time: 38.2, files: ['/output/likelihood-of-bladder-cancer-recurrence.json'], warnings: [] }
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,9 @@ import { TOKENS } from '../di/tokens.js';
 import type { Registries } from '../registry/registry.js';
 import { createSlideExtractor } from '../slide/create-extractor.js';
 import { loadRun, predictWithRun } from '../train/load-run.js';
-import { EXTRACTOR_DIR, EXTRACTOR_SPEC_FILE, findModelDir, readModelMetadata } from './model-dir.js';
+import { EXTRACTOR_DIR, EXTRACTOR_SPEC_FILE, LLM_DIR, findModelDir, readModelMetadata } from './model-dir.js';
+import { KNOWLEDGE_CACHE_DIR } from '../llm/knowledge-cache.js';
+import { attachKnowledge, buildKnowledgeSources } from '../train/prepare-cases.js';
 
 export interface InferOptions {
   registries: Registries;
@@ -58,7 +61,7 @@ export async function inferCase(o: InferOptions): Promise<InferResult> {
   for (const w of input.warnings) logger.warn(w);
   const t1 = Date.now();
 
-  const run = await loadRun(o.registries, o.container, modelDir);
+  const run = await loadRun(o.registries, o.container, modelDir, undefined, bundledLlm(modelDir));
   try {
     const encoders = Object.keys((run.config['encoders'] ?? {}) as Record<string, unknown>);
     const c = { ...input.case };
@@ -68,8 +71,11 @@ export async function inferCase(o: InferOptions): Promise<InferResult> {
     } else if (input.slides.length > 0) {
       logger.debug(`the model has no wsi encoder; ${input.slides.length} slide(s) not read`);
     }
+    const sources = buildKnowledgeSources(o.registries, run.config, run.container, { forPrediction: true });
+    const [withKnowledge] = await attachKnowledge([c], sources, run.container);
+    await run.prepare([withKnowledge!]);
     const t2 = Date.now();
-    const [p] = predictWithRun(run, [c]);
+    const [p] = predictWithRun(run, [withKnowledge!]);
     if (!p) throw new Error('the model returned no prediction');
     const value = p.probability !== undefined ? { probability: p.probability } : { time: p.time! };
     const files = await adapter.writeOutput(o.outputDir, { caseId: c.id, risk: p.risk, ...value });
@@ -81,6 +87,16 @@ export async function inferCase(o: InferOptions): Promise<InferResult> {
   } finally {
     run.dispose();
   }
+}
+
+/** The knowledge cache and GGUF models `mmsurv package` bundled into the model directory (what the image may use). */
+export function bundledLlm(modelDir: string): { cacheDir: string | null; modelPaths: Record<string, string> } {
+  const cacheDir = join(modelDir, KNOWLEDGE_CACHE_DIR);
+  const llmDir = join(modelDir, LLM_DIR);
+  const modelPaths = existsSync(llmDir)
+    ? Object.fromEntries(readdirSync(llmDir).filter((f) => f.endsWith('.gguf')).map((f) => [f.slice(0, -'.gguf'.length), join(llmDir, f)]))
+    : {};
+  return { cacheDir: existsSync(cacheDir) ? cacheDir : null, modelPaths };
 }
 
 async function extractSlides(modelDir: string, slides: { slideId: string; slidePath: string; maskPath?: string }[], logger: Logger): Promise<PatchBag[]> {

@@ -8,6 +8,9 @@
  *   <model>/calibration.json               the run-level Kaplan-Meier time calibration
  *   <model>/fold-K/model/                  per fold: state.json, calibration.json, weights.{json,bin}
  *   <model>/extractor/extractor.json       the slide extractor spec (when the model reads slides) + its files
+ *   <model>/knowledge-cache/               the run's cached LLM knowledge (per-cancer-type background knowledge,
+ *                                          embeddings) when its config has LLM knowledge sources or embedders
+ *   <model>/llm/<name>.gguf                GGUF models bundled with --bundle-llm (refine a test case's report in the image)
  *
  * Where the container looks: an explicit --model, else /opt/ml/model when the platform mounted a model tarball
  * that holds a metadata.json, else /opt/app/model (baked into the image).
@@ -19,6 +22,7 @@ import { join } from 'node:path';
 export const MODEL_METADATA_FILE = 'metadata.json';
 export const EXTRACTOR_DIR = 'extractor';
 export const EXTRACTOR_SPEC_FILE = 'extractor.json';
+export const LLM_DIR = 'llm';
 export const MODEL_DIR_CANDIDATES = ['/opt/ml/model', '/opt/app/model'];
 
 export interface ModelMetadata {

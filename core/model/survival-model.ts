@@ -78,6 +78,14 @@ export class SurvivalModel {
     }
   }
 
+  /**
+   * Slow, frozen, label-free work before `fit` or prediction (e.g. LLM embeddings of case texts, cached): every
+   * encoder's `prepare` for these cases. Cases the model later encodes must have been prepared.
+   */
+  async prepare(cases: readonly Case[]): Promise<void> {
+    for (const e of this.encoders.values()) await e.prepare?.(cases);
+  }
+
   /** Fit preprocessing on the training fold and build every layer. */
   fit(train: readonly Case[]): void {
     for (const e of this.encoders.values()) e.fit?.(train);
@@ -153,7 +161,7 @@ export class SurvivalModel {
       return c.label;
     });
     const { out, aux } = this.forward(cases, mode);
-    const l = this.head.loss(out, labels);
+    const l = this.head.loss(out, labels, cases);
     return aux ? tf.add(l, aux) : l;
   }
 
@@ -162,7 +170,7 @@ export class SurvivalModel {
     this.requireFitted();
     return cases.map((c) => {
       const out = tf.tidy(() => this.forward([c], 'eval').out);
-      const [p] = this.head.predict(out);
+      const [p] = this.head.predict(out, [c]);
       out.dispose();
       return { ...p!, caseId: c.id };
     });

@@ -10,7 +10,7 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import type { Backend } from '../contracts/backend.js';
 import type { TargetKind } from '../contracts/binary-label.js';
@@ -27,6 +27,9 @@ import { readCohort, type DataSection } from '../data/read-cohort.js';
 import { makeSplits, readSplits, writeSplits, type Splits } from '../data/splits.js';
 import { SurvivalModel, type ModelConfig } from '../model/survival-model.js';
 import type { Registries } from '../registry/registry.js';
+import { KNOWLEDGE_CACHE_DIR } from '../llm/knowledge-cache.js';
+import { withLlmServices, type LanguageModels } from '../llm/language-models.js';
+import { RUN_LLM_FILE, runLlmRecord } from '../llm/run-llm.js';
 import { attachKnowledge, buildKnowledgeSources, loadCaseBags } from './prepare-cases.js';
 import { recordFeatureExtractor } from './feature-record.js';
 import { fitKmTimeCalibration, kaplanMeierSteps, type KmTimeCalibration } from '../survival/calibration.js';
@@ -63,13 +66,18 @@ export interface PreparedRun {
   cases: Case[];
   splits: Splits;
   evalTimes: number[];
+  /** Parent container for the folds: the run's services plus its language models and knowledge cache folder. */
+  container: DependencyContainer;
+  /** The run's language models (free them with dispose() when the run ends). */
+  models: LanguageModels;
 }
 
 export async function prepareRun(ctx: TrainContext, o: CrossValidateOptions): Promise<PreparedRun> {
   const { config } = await resolveAndValidate(o.configFile, ctx.registries, { require: ['data', 'encoders', 'fusion', 'head'] });
   const settings = trainSettings(config);
   const data = { ...(config['data'] as DataSection), root: resolveDataRoot(config, o.configFile) };
-  const container = createRunContainer(ctx.container, { seed: settings.seed });
+  const llm = withLlmServices(ctx.container, config, dirname(resolve(o.configFile)), join(data.root, KNOWLEDGE_CACHE_DIR));
+  const container = createRunContainer(llm.container, { seed: settings.seed });
   const cohort = await readCohort(ctx.registries, data, buildContext(container, 'data'));
   const logger = container.resolve<Logger>(TOKENS.Logger);
   for (const w of cohort.warnings) logger.warn(w);
@@ -90,7 +98,7 @@ export async function prepareRun(ctx: TrainContext, o: CrossValidateOptions): Pr
   let cases = await loadCaseBags(labelled, progress);
   cases = await attachKnowledge(cases, buildKnowledgeSources(ctx.registries, config, container), container);
   const evalTimes = target === 'binary' ? [] : settings.evalTimes ?? defaultEvalTimes(cases);
-  return { config, target, settings, cases, splits, evalTimes };
+  return { config, target, settings, cases, splits, evalTimes, container: llm.container, models: llm.models };
 }
 
 async function chooseSplits(o: CrossValidateOptions, dataRoot: string, cases: readonly Case[], settings: TrainSettings, target: TargetKind): Promise<Splits> {
@@ -138,6 +146,18 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
     throw new Error(`${runDir} already holds a run (config.resolved.json); pass --resume to continue it, or choose another --out. Nothing was changed.`);
   }
   const run = await prepareRun(ctx, o);
+  try {
+    return await runFolds(ctx, o, run, { started, runDir, store, logger, hasRun });
+  } finally {
+    await run.models.dispose();
+  }
+}
+
+async function runFolds(
+  ctx: TrainContext, o: CrossValidateOptions, run: PreparedRun,
+  env: { started: number; runDir: string; store: RunStore; logger: Logger; hasRun: boolean },
+): Promise<RunSummary> {
+  const { started, runDir, store, logger, hasRun } = env;
   const { config, target, settings, cases, splits, evalTimes } = run;
   if (hasRun) {
     const previous = (await readResolvedConfig(store)).config;
@@ -149,6 +169,8 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
 
   const { sources } = await import('../config/load.js').then((m) => m.loadConfig(o.configFile));
   await saveResolvedConfig(store, config, sources);
+  const cacheDir = run.container.isRegistered(TOKENS.KnowledgeCacheDir, true) ? run.container.resolve<string>(TOKENS.KnowledgeCacheDir) : null;
+  await store.writeJson(RUN_LLM_FILE, runLlmRecord(run.models.allOptions(), cacheDir));
   await recordFeatureExtractor(cases, store, logger);
   await writeSplits(join(runDir, 'splits.json'), splits);
 
@@ -170,7 +192,7 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
         train: a.train.map((id) => byId.get(id)!),
         val: a.val.map((id) => byId.get(id)!),
         config: config as ModelConfig & Record<string, unknown>,
-        settings, registries: ctx.registries, parent: ctx.container, runDir, evalTimes,
+        settings, registries: ctx.registries, parent: run.container, runDir, evalTimes,
         resume: o.resume ?? false,
         ...(o.stopAfterEpochs !== undefined ? { stopAfterEpochs: o.stopAfterEpochs } : {}),
       }));

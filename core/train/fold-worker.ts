@@ -29,14 +29,14 @@ async function main(): Promise<void> {
   });
   const byId = new Map(run.cases.map((c) => [c.id, c]));
   port.on('message', (m: WorkerRequest) => {
-    if (m.type === 'exit') { port.close(); return; }
+    if (m.type === 'exit') { void run.models.dispose().finally(() => port.close()); return; }
     const a = run.splits.assignments[m.fold]!;
     trainFold({
       fold: m.fold,
       train: a.train.map((id) => byId.get(id)!),
       val: a.val.map((id) => byId.get(id)!),
       config: run.config as ModelConfig & Record<string, unknown>,
-      settings: run.settings, registries, parent: container, runDir: job.runDir, evalTimes: run.evalTimes, resume: job.resume,
+      settings: run.settings, registries, parent: run.container, runDir: job.runDir, evalTimes: run.evalTimes, resume: job.resume,
       ...(job.stopAfterEpochs !== undefined ? { stopAfterEpochs: job.stopAfterEpochs } : {}),
     }).then(
       (result) => send({ type: 'result', fold: m.fold, result }),

@@ -24,6 +24,8 @@ import { kmTime, type KmTimeCalibration } from '../survival/calibration.js';
 import { survivalAt } from '../survival/kaplan-meier.js';
 import { readRunSummary, RUN_CALIBRATION_FILE } from './cross-validate.js';
 import { foldDirName } from './train-fold.js';
+import { withLlmServices } from '../llm/language-models.js';
+import { llmSectionWithPaths, readRunLlm } from '../llm/run-llm.js';
 
 export interface LoadedFold {
   fold: number;
@@ -41,13 +43,27 @@ export interface LoadedRun {
   folds: LoadedFold[];
   /** The run-level calibration of the fold-mean risk (calibration.json of the run); absent in runs made before it. */
   calibration?: KmTimeCalibration;
+  /** The run's container: its language models and knowledge cache (attach knowledge in it). */
+  container: DependencyContainer;
+  /** Frozen per-case work every fold's model needs before predicting these cases (e.g. LLM embeddings). */
+  prepare(cases: readonly Case[]): Promise<void>;
   dispose(): void;
 }
 
-export async function loadRun(registries: Registries, parent: DependencyContainer, runDir: string, onlyFold?: number): Promise<LoadedRun> {
+export interface LoadRunOptions {
+  /** Knowledge cache folder; default: the one recorded in the run's llm.json (null: none). */
+  cacheDir?: string | null;
+  /** GGUF path per model name; default: the paths recorded in llm.json. */
+  modelPaths?: Record<string, string>;
+}
+
+export async function loadRun(registries: Registries, parent: DependencyContainer, runDir: string, onlyFold?: number, opts: LoadRunOptions = {}): Promise<LoadedRun> {
   const dir = resolve(runDir);
-  const container = createRunContainer(parent, { seed: 0, runDir: dir });
-  const { config } = await readResolvedConfig(container.resolve<RunStore>(TOKENS.RunStore));
+  const { config } = await readResolvedConfig(createRunContainer(parent, { seed: 0, runDir: dir }).resolve<RunStore>(TOKENS.RunStore));
+  const recorded = await readRunLlm(dir);
+  const cacheDir = opts.cacheDir !== undefined ? opts.cacheDir : recorded?.cacheDir ?? null;
+  const llm = withLlmServices(parent, config, dir, cacheDir, llmSectionWithPaths(config, { ...(recorded?.models ?? {}), ...(opts.modelPaths ?? {}) }));
+  const container = createRunContainer(llm.container, { seed: 0, runDir: dir });
   const summary = await readRunSummary(dir);
   const target: TargetKind = summary.target ?? 'survival';
   const foldNumbers = onlyFold !== undefined ? [onlyFold] : summary.folds.map((f) => f.fold - 1);
@@ -70,13 +86,21 @@ export async function loadRun(registries: Registries, parent: DependencyContaine
     }
   } catch (err) {
     for (const f of folds) f.model.dispose();
+    await llm.models.dispose();
     throw err;
   }
   const runCal = await readFile(join(dir, RUN_CALIBRATION_FILE), 'utf8').then((t) => JSON.parse(t) as KmTimeCalibration, () => undefined);
   return {
     dir, config, target, evalTimes: summary.eval_times, folds,
     ...(runCal && onlyFold === undefined ? { calibration: runCal } : {}),
-    dispose: () => folds.forEach((f) => f.model.dispose()),
+    container,
+    prepare: async (cases) => {
+      for (const f of folds) await f.model.prepare(cases);
+    },
+    dispose: () => {
+      folds.forEach((f) => f.model.dispose());
+      void llm.models.dispose();
+    },
   };
 }
 
@@ -94,6 +118,10 @@ export interface RunPrediction {
   probability?: number;
   /** Mean S(t) at the run's evaluation times, or null when the head gives no curve. */
   survival: number[] | null;
+  /** Heads that explain in words (e.g. the LLM-distillation student): the first fold's explanation. */
+  explanation?: string;
+  /** The head's component curves (e.g. { hidden, verbalised }), each the mean over folds at the evaluation times. */
+  curves?: Record<string, number[]>;
   perFold: { fold: number; risk: number; time?: number; probability?: number }[];
 }
 
@@ -113,8 +141,16 @@ export function predictWithRun(run: LoadedRun, cases: readonly Case[]): RunPredi
       return { fold: f.fold + 1, risk: p.risk, time: kmTime(f.calibration!, p.risk), surv };
     });
     const survival = items.every((x) => x.surv) ? run.evalTimes.map((_, k) => mean(items.map((x) => x.surv![k]!))) : null;
+    const first = perFold[0]!.preds[i]!;
+    const curveNames = Object.keys(first.curves ?? {}).filter((name) => perFold.every(({ preds }) => preds[i]!.curves?.[name] && preds[i]!.times));
+    const curves = Object.fromEntries(curveNames.map((name) => [
+      name,
+      run.evalTimes.map((t) => mean(perFold.map(({ preds }) => survivalAt({ time: preds[i]!.times!, surv: preds[i]!.curves![name]! }, t)))),
+    ]));
     return {
       caseId: c.id,
+      ...(first.explanation !== undefined ? { explanation: first.explanation } : {}),
+      ...(curveNames.length ? { curves } : {}),
       risk: mean(items.map((x) => x.risk)),
       time: run.calibration ? kmTime(run.calibration, mean(items.map((x) => x.risk))) : mean(items.map((x) => x.time)),
       survival,

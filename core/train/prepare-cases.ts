@@ -13,6 +13,7 @@ import { buildContext } from '../di/container.js';
 import { TOKENS } from '../di/tokens.js';
 import { loadPatchBag } from '../data/patch-bag.js';
 import type { Registries } from '../registry/registry.js';
+import { hashKey, stableJson, TextShard } from '../llm/knowledge-cache.js';
 
 export async function loadCaseBags(cases: readonly Case[], progress: ProgressReporter): Promise<Case[]> {
   const withBags = cases.filter((c) => c.wsi?.some((b) => !b.features));
@@ -35,26 +36,101 @@ export async function loadCaseBags(cases: readonly Case[], progress: ProgressRep
   return out;
 }
 
-export function buildKnowledgeSources(registries: Registries, config: Record<string, unknown>, container: DependencyContainer): KnowledgeSource[] {
+/** The config's knowledge sources in name order; `forPrediction` leaves out training-only ones (teachers). */
+export function buildKnowledgeSources(registries: Registries, config: Record<string, unknown>, container: DependencyContainer, opts: { forPrediction?: boolean } = {}): KnowledgeSource[] {
   const section = (config['knowledge'] ?? {}) as Record<string, Record<string, unknown>>;
   return Object.keys(section)
     .sort()
-    .map((name) => registries.knowledge.build(section[name]!, buildContext(container, `knowledge.${name}`)));
+    .map((name) => {
+      const source = registries.knowledge.build(section[name]!, buildContext(container, `knowledge.${name}`));
+      sourceNames.set(source, name);
+      return source;
+    })
+    .filter((s) => !(opts.forPrediction && s.trainingOnly));
 }
 
-export async function attachKnowledge(cases: readonly Case[], sources: readonly KnowledgeSource[], container: DependencyContainer): Promise<Case[]> {
-  if (sources.length === 0) return cases.slice();
-  const progress = container.resolve<ProgressReporter>(TOKENS.Progress);
-  const task = progress.start('knowledge texts', cases.length);
-  const out: Case[] = [];
-  for (const c of cases) {
-    // Sources never see the label (knowledge must exist at test time).
-    const { label: _label, ...unlabelled } = c;
-    const texts: KnowledgeText[] = [];
-    for (const s of sources) texts.push(...(await s.textsFor(unlabelled)));
-    out.push({ ...c, knowledge: texts });
-    task.tick();
-  }
-  task.done();
-  return out;
+/** What attaching knowledge did, per source: texts computed now (LLM sources: cache misses) and read from the cache. */
+export interface KnowledgeStats {
+  sources: { name: string; id: string; llm: boolean; computed: number; cached: number; cacheFile?: string }[];
 }
+
+export interface AttachKnowledgeOptions {
+  /** Knowledge cache folder; default: TOKENS.KnowledgeCacheDir when registered, else no cache (LLM sources run). */
+  cacheDir?: string | null;
+  /** Filled with what was computed and what was read from the cache. */
+  stats?: KnowledgeStats;
+}
+
+/**
+ * Attach every source's texts to every case (in source-name order). LLM sources go through the knowledge cache:
+ * a hit is read, a miss is computed and added (flushed every 10 new entries, so an interrupted build keeps its work).
+ */
+export async function attachKnowledge(
+  cases: readonly Case[],
+  sources: readonly KnowledgeSource[],
+  container: DependencyContainer,
+  opts: AttachKnowledgeOptions = {},
+): Promise<Case[]> {
+  if (sources.length === 0) return cases.slice();
+  const cacheDir = opts.cacheDir !== undefined
+    ? opts.cacheDir
+    : container.isRegistered(TOKENS.KnowledgeCacheDir, true) ? container.resolve<string>(TOKENS.KnowledgeCacheDir) : null;
+  const progress = container.resolve<ProgressReporter>(TOKENS.Progress);
+  // Sources never see the label (knowledge must exist at test time).
+  const unlabelled = cases.map((c) => {
+    const { label: _label, binary: _binary, knowledge: _knowledge, ...rest } = c;
+    return rest as Case;
+  });
+  const perCase: KnowledgeText[][] = cases.map(() => []);
+  for (const s of sources) {
+    const name = sourceNames.get(s) ?? s.id;
+    const entry: KnowledgeStats['sources'][number] = { name, id: s.id, llm: s.needsLanguageModel, computed: 0, cached: 0 };
+    opts.stats?.sources.push(entry);
+    const shard = s.needsLanguageModel && cacheDir ? await openShard(s, name, cacheDir) : null;
+    if (shard) entry.cacheFile = shard.file;
+    const task = progress.start(`knowledge: ${name}${s.needsLanguageModel ? ' (LLM)' : ''}`, cases.length);
+    try {
+      for (let i = 0; i < cases.length; i++) {
+        const c = unlabelled[i]!;
+        const key = shard ? hashKey(stableJson(s.caseContent ? s.caseContent(c) : defaultCaseContent(c))) : '';
+        let texts = shard?.get(key);
+        if (texts) {
+          entry.cached++;
+        } else {
+          try {
+            texts = await s.textsFor(c);
+          } catch (err) {
+            throw new Error(`knowledge.${name} (${s.id}), case ${c.id}: ${(err as Error).message}`);
+          }
+          entry.computed++;
+          if (shard) {
+            shard.set(key, c.id, texts);
+            await shard.flushEvery(10);
+          }
+        }
+        perCase[i]!.push(...texts);
+        task.tick();
+      }
+    } finally {
+      await shard?.flush();
+      task.done();
+    }
+  }
+  return cases.map((c, i) => ({ ...c, knowledge: perCase[i]! }));
+}
+
+/** What an LLM source reads by default: the case's texts, clinical record and meta (never labels or patches). */
+export function defaultCaseContent(c: Case): unknown {
+  return { texts: c.texts ?? null, clinical: c.clinical ?? null, meta: c.meta ?? null };
+}
+
+async function openShard(s: KnowledgeSource, name: string, cacheDir: string): Promise<TextShard> {
+  if (!s.cacheIdentity) {
+    throw new Error(`knowledge.${name} (${s.id}): needs a language model but does not say what its texts depend on (cacheIdentity); the plugin must implement it`);
+  }
+  const { model, prompt } = await s.cacheIdentity();
+  return TextShard.open(cacheDir, s.id, model, prompt);
+}
+
+/** Config names of built sources, for messages. */
+const sourceNames = new WeakMap<KnowledgeSource, string>();

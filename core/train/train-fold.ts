@@ -130,6 +130,7 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
   const model = SurvivalModel.create(input.registries, input.config, container);
   const target = model.target;
   try {
+    await model.prepare([...train, ...val]);
     model.fit(train);
     const vars = model.variables;
     const optimizer = new Optimizer(settings.optimizer, vars, { weightDecay: settings.weightDecay });

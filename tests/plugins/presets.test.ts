@@ -18,8 +18,11 @@ const presets = readdirSync(join(root, 'plugins')).flatMap((p) => [
 ]);
 
 describe('presets', () => {
-  it('finds the five presets', () => {
-    expect(presets.sort()).toEqual(['plugins/chimera-bilinear/preset.json', 'plugins/common/presets/abmil-brs.json', 'plugins/common/presets/abmil.json', 'plugins/common/presets/survpath.json', 'plugins/survpgc/preset.json']);
+  it('finds the seven presets', () => {
+    expect(presets.sort()).toEqual([
+      'plugins/chimera-bilinear/preset.json', 'plugins/common/presets/abmil-brs.json', 'plugins/common/presets/abmil.json', 'plugins/common/presets/survpath.json',
+      'plugins/kemm/preset.json', 'plugins/llm-distill/preset.json', 'plugins/survpgc/preset.json',
+    ]);
   });
   it.each(presets)('%s validates with data added', async (file) => {
     const { config } = await loadConfigObject({ _base_: join(root, file), data: { format: 'manifest', root: 'cohort' } }, root);

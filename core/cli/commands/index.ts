@@ -3,6 +3,7 @@ import { demoCommand } from './demo.js';
 import { extractCommand } from './extract.js';
 import { inferCommand } from './infer.js';
 import { inspectCommand } from './inspect.js';
+import { knowledgeCommand } from './knowledge.js';
 import { evaluateCommand } from './evaluate.js';
 import { metricsCommand } from './metrics.js';
 import { predictCommand } from './predict.js';
@@ -20,6 +21,7 @@ export const commands: CommandModule<any, any>[] = [
   inspectCommand,
   splitsCommand,
   extractCommand,
+  knowledgeCommand,
   trainCommand,
   evaluateCommand,
   predictCommand,

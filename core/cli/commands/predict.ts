@@ -34,7 +34,7 @@ export const predictCommand: CommandModule<GlobalArgs, Args> = {
     if (args.fold !== undefined && (!Number.isInteger(args.fold) || args.fold < 1)) throw new Error(`--fold: expected a fold number from 1, found ${args.fold}`);
     const run = await loadRun(ctx.registries, ctx.container, args.run, args.fold === undefined ? undefined : args.fold - 1);
     try {
-      const container = createRunContainer(ctx.container, { seed: 0 });
+      const container = createRunContainer(run.container, { seed: 0 });
       const data = run.config['data'] as { format: string };
       const dir = resolve(args.case);
       let cases;
@@ -49,7 +49,8 @@ export const predictCommand: CommandModule<GlobalArgs, Args> = {
         cases = one;
       }
       cases = await loadCaseBags(cases, ctx.progress);
-      cases = await attachKnowledge(cases, buildKnowledgeSources(ctx.registries, run.config, container), container);
+      cases = await attachKnowledge(cases, buildKnowledgeSources(ctx.registries, run.config, container, { forPrediction: true }), container);
+      await run.prepare(cases);
       const preds = predictWithRun(run, cases);
       const withAttention = preds.map((p, i) => ({ ...p, attention: attentionSummary(run, cases[i]!) }));
       if (args.json) {
@@ -62,6 +63,10 @@ export const predictCommand: CommandModule<GlobalArgs, Args> = {
         } else {
           const surv = p.survival ? run.evalTimes.map((t, k) => `S(${t}) ${p.survival![k]!.toFixed(3)}`).join(', ') : 'no curve (Cox head without baseline)';
           process.stdout.write(`${p.caseId}: risk ${p.risk.toFixed(4)}, calibrated time ${p.time!.toFixed(2)}; ${surv}\n`);
+          for (const [name, curve] of Object.entries(p.curves ?? {})) {
+            process.stdout.write(`  ${name} curve: ${run.evalTimes.map((t, k) => `S(${t}) ${curve[k]!.toFixed(3)}`).join(', ')}\n`);
+          }
+          if (p.explanation !== undefined) process.stdout.write(`  explanation: ${p.explanation}\n`);
         }
         for (const a of p.attention) {
           process.stdout.write(`  ${a.name}: ${a.tokens} tokens, entropy ${a.entropy.toFixed(2)}, top ${a.top.map((t) => `#${t.index} ${(100 * t.weight).toFixed(1)}%`).join(' ')}\n`);
