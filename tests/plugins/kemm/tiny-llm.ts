@@ -1,0 +1,42 @@
+/**
+ * A run container with LLM services over the real tiny GGUF model (tests/support/tiny-gguf.ts) for the kemm
+ * knowledge-source tests: `llm: { tiny: ... }` as a config would name it, CPU only, one thread.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BuildContext } from '../../../core/contracts/component.js';
+import { buildContext, createRootContainer, createRunContainer } from '../../../core/di/container.js';
+import { withLlmServices, type LanguageModels } from '../../../core/llm/language-models.js';
+import { MemoryLogger } from '../../../core/services/logger.js';
+import { StreamProgress } from '../../../core/services/progress.js';
+import { writeTinyGguf } from '../../support/tiny-gguf.js';
+
+export interface TinyLlm {
+  dir: string;
+  models: LanguageModels;
+  memory: MemoryLogger;
+  /** A build context at `path` whose container holds the LanguageModels. */
+  context(path: string): BuildContext;
+  close(): Promise<void>;
+}
+
+export async function tinyLlm(seed = 3): Promise<TinyLlm> {
+  const dir = mkdtempSync(join(tmpdir(), 'mmsurv-kemm-llm-'));
+  await writeTinyGguf(join(dir, 'tiny.gguf'), { seed });
+  const memory = new MemoryLogger();
+  const run = createRunContainer(createRootContainer({ logger: memory, progress: new StreamProgress({ quiet: true }) }), { seed: 1 });
+  const { container, models } = withLlmServices(run, {
+    llm: { tiny: { type: 'llama-cpp', model: 'tiny.gguf', contextSize: 2048, threads: 1, gpu: false } },
+  }, dir, null);
+  return {
+    dir,
+    models,
+    memory,
+    context: (path) => buildContext(container, path),
+    close: async () => {
+      await models.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
