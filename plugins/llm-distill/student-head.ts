@@ -27,12 +27,8 @@ import type { BuildContext, ComponentSpec } from '../../core/contracts/component
 import type { Head } from '../../core/contracts/head.js';
 import type { SurvivalLabel } from '../../core/contracts/survival-label.js';
 import type { SurvivalPrediction } from '../../core/contracts/survival-prediction.js';
-import { Dense } from '../../core/model/dense.js';
-import { denseStack } from '../../core/model/dense-stack.js';
-import { explicitTransposeIn } from '../../core/model/explicit-transpose.js';
-import { discreteNll } from '../../core/survival/discrete-nll.js';
-import { riskFromSurvival, survivalFromHazards } from '../../core/survival/predict.js';
-import { binsOf, timeBinsFromEvents, validateTimeBins, type TimeBins } from '../../core/survival/time-bins.js';
+import { DiscreteTimeHead } from '../../core/model/discrete-time-head.js';
+import { riskFromSurvival } from '../../core/survival/predict.js';
 import { distillationTerm } from './distill-loss.js';
 import { distillMask } from './distill-mask.js';
 import { answerCurve, readAnswerText, type SurvivalAnswer } from './teacher-answer.js';
@@ -45,64 +41,20 @@ export interface StudentHeadOptions {
   combine: number;
 }
 
-export class StudentHead implements Head {
-  private layers: Dense[] = [];
-  private bins: TimeBins | null = null;
+export class StudentHead extends DiscreteTimeHead implements Head {
   /** Parsed answers by stored text (the same texts come back every epoch). */
   private readonly answers = new Map<string, SurvivalAnswer>();
 
-  constructor(private readonly options: StudentHeadOptions, private readonly ctx: BuildContext) {
-    const { bins, distillWeight, combine } = options;
-    if (!Number.isInteger(bins) || bins < 1) throw new Error(`${ctx.path}.bins: expected an integer >= 1, found ${bins}`);
+  constructor(private readonly options: StudentHeadOptions, ctx: BuildContext) {
+    super(options, ctx);
+    const { distillWeight, combine } = options;
     if (!(distillWeight >= 0) || !Number.isFinite(distillWeight)) throw new Error(`${ctx.path}.distillWeight: expected a finite number >= 0, found ${distillWeight}`);
     if (!(combine >= 0 && combine <= 1)) throw new Error(`${ctx.path}.combine: expected a weight in [0, 1] (1 = hidden-state curve only), found ${combine}`);
   }
 
-  get variables(): tf.Variable[] {
-    return this.layers.flatMap((l) => l.variables);
-  }
-
-  build(inDim: number): void {
-    this.dispose();
-    const explicitTranspose = explicitTransposeIn(this.ctx);
-    const dense = (name: string, i: number, o: number) =>
-      new Dense({ inDim: i, outDim: o, init: 'glorot-normal', random: this.ctx.random.fork(name), explicitTranspose, name: `${this.ctx.path}.${name}` });
-    const { hidden, bins } = this.options;
-    this.layers = hidden === null ? [dense('logits', inDim, bins)] : [dense('hidden', inDim, hidden), dense('logits', hidden, bins)];
-  }
-
-  fit(train: readonly Case[]): void {
-    const labels = train.map((c) => {
-      if (!c.label) throw new Error(`${this.ctx.path}: training case ${c.id} has no label; the time bins are cut from labelled training cases`);
-      return c.label;
-    });
-    try {
-      this.bins = timeBinsFromEvents(labels.map((l) => l.time), labels.map((l) => l.event), { bins: this.options.bins });
-    } catch (err) {
-      throw new Error(`${this.ctx.path}: ${(err as Error).message} (option ${this.ctx.path}.bins)`);
-    }
-  }
-
-  /** The fitted time bins, { edges } (K + 1 numbers). */
-  state(): TimeBins | null {
-    return this.bins;
-  }
-
-  restore(state: unknown): void {
-    const bins = validateTimeBins(state, `${this.ctx.path}: saved time bins`);
-    if (bins.edges.length !== this.options.bins + 1) {
-      throw new Error(`${this.ctx.path}: the saved time bins have ${bins.edges.length - 1} bins but the options say bins: ${this.options.bins}`);
-    }
-    this.bins = bins;
-  }
-
-  forward(z: tf.Tensor2D): tf.Tensor2D {
-    return denseStack(this.layers, z, this.ctx.path);
-  }
-
   loss(out: tf.Tensor2D, labels: readonly SurvivalLabel[], cases?: readonly Case[]): tf.Scalar {
-    const edges = this.checkOut(out, labels.length);
-    const nll = () => discreteNll(out, binsOf(edges, labels.map((l) => l.time)), labels.map((l) => !l.event), { alpha: this.options.alpha });
+    const edges = this.edgesFor(out, labels.length);
+    const nll = () => this.nll(out, labels);
     if (!cases || this.options.distillWeight === 0) return nll();
     if (cases.length !== labels.length) throw new Error(`${this.ctx.path}: loss got ${labels.length} labels but ${cases.length} cases; cases[i] must be the case of row i`);
     const { teacher, mask } = this.teacherTargets(edges, labels, cases);
@@ -129,15 +81,13 @@ export class StudentHead implements Head {
   }
 
   predict(out: tf.Tensor2D, cases?: readonly Case[]): SurvivalPrediction[] {
-    const edges = this.checkOut(out);
-    const [b, k] = out.shape;
+    const { times, rows } = this.survivalRows(out);
+    const b = rows.length;
     if (cases && cases.length !== b) throw new Error(`${this.ctx.path}: predict got ${b} rows but ${cases.length} cases; cases[i] must be the case of row i`);
-    const logits = out.dataSync();
-    const times = Float64Array.from(edges.slice(1));
     const w = this.options.combine;
     const result: SurvivalPrediction[] = [];
     for (let i = 0; i < b; i++) {
-      const hidden = survivalFromHazards(Array.from(logits.subarray(i * k, (i + 1) * k), (h) => 1 / (1 + Math.exp(-h))));
+      const hidden = rows[i]!;
       const c = cases?.[i];
       const verbalisedAnswer = c ? this.answerOf(c, 'verbalised') : null;
       const teacherAnswer = c ? this.answerOf(c, 'teacher') : null;
@@ -160,11 +110,6 @@ export class StudentHead implements Head {
     return result;
   }
 
-  dispose(): void {
-    for (const l of this.layers) l.dispose();
-    this.layers = [];
-  }
-
   private answerOf(c: Case, role: 'teacher' | 'verbalised'): SurvivalAnswer | null {
     const text = c.knowledge?.find((t) => t.role === role)?.text;
     if (text === undefined) return null;
@@ -174,15 +119,6 @@ export class StudentHead implements Head {
       this.answers.set(text, answer);
     }
     return answer;
-  }
-
-  /** The bin edges, after checking `out` is [rows, bins]. */
-  private checkOut(out: tf.Tensor2D, rows?: number): number[] {
-    if (!this.bins) throw new Error(`${this.ctx.path}: call fit(trainCases) (or restore(state)) before loss/predict: the time bins are cut from the training fold`);
-    if (out.rank !== 2 || out.shape[1] !== this.options.bins || (rows !== undefined && out.shape[0] !== rows)) {
-      throw new Error(`${this.ctx.path}: expected logits of shape [${rows ?? 'b'}, ${this.options.bins}], found [${out.shape.join(', ')}]`);
-    }
-    return this.bins.edges;
   }
 }
 

@@ -42,8 +42,10 @@ it('spec: strict schema, {} valid with the documented defaults, modalities knowl
 });
 
 it('the embedder factory names the valid types', () => {
-  expect(createTextEmbedder(embedder, 'encoders.knowledge').id).toBe('hashed-v1:d32:w1-2');
-  expect(() => createTextEmbedder({ ...embedder, type: 'llm' as 'hashed' }, 'encoders.knowledge')).toThrow("encoders.knowledge.embedder.type: expected one of 'hashed', found \"llm\"");
+  expect(createTextEmbedder(embedder, 'encoders.knowledge')!.id).toBe('hashed-v1:d32:w1-2');
+  // the LLM embedder is asynchronous: the encoder builds it (prepare), the synchronous factory gives none
+  expect(createTextEmbedder({ type: 'llm', llm: 'student' }, 'encoders.knowledge')).toBeNull();
+  expect(() => createTextEmbedder({ ...embedder, type: 'bert' as 'hashed' }, 'encoders.knowledge')).toThrow("encoders.knowledge.embedder.type: expected one of 'hashed', 'llm', found \"bert\"");
 });
 
 describe.each<BackendName>(['cpu', 'wasm'])('text-embedding on %s', (backend) => {
