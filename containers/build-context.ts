@@ -76,6 +76,7 @@ export async function writeBuildContext(o: BuildContextOptions): Promise<BuildCo
     const dir = join(runDir, foldDirName(f.fold - 1), 'model');
     if (!existsSync(join(dir, 'state.json'))) throw new Error(`${dir}: fold ${f.fold} has no saved model; finish the run (\`mmsurv train --resume\`) before packaging`);
   }
+  checkLlmBundling(o, config);
   if (existsSync(out) && (await readdir(out)).length > 0 && !o.overwrite) {
     throw new Error(`${out} exists and is not empty; pass --overwrite or choose another --out. Nothing was changed.`);
   }
@@ -147,12 +148,7 @@ async function copyLlmParts(o: BuildContextOptions, runDir: string, config: Reco
   if (names.length === 0) return;
   const record = await readRunLlm(runDir);
   if (record?.cacheDir && existsSync(record.cacheDir)) await cp(record.cacheDir, join(model, KNOWLEDGE_CACHE_DIR), { recursive: true });
-  const embedding = Object.entries((config['encoders'] ?? {}) as Record<string, { embedder?: { type?: string; llm?: string } }>)
-    .filter(([, e]) => e.embedder?.type === 'llm').map(([k, e]) => [k, e.embedder!.llm!] as const);
   if (!o.bundleLlm) {
-    if (embedding.length) {
-      throw new Error(`encoders.${embedding[0]![0]} embeds texts with the language model '${embedding[0]![1]}', which the image needs for new cases; pass --bundle-llm to copy the run's GGUF models into the image. Nothing was written.`);
-    }
     o.logger.warn(`the run uses language models (${names.join(', ')}); the image gets the knowledge cache only, so knowledge a test case needs beyond it (e.g. refining its report) fails; pass --bundle-llm to include the GGUF files`);
     return;
   }
@@ -161,6 +157,16 @@ async function copyLlmParts(o: BuildContextOptions, runDir: string, config: Reco
   for (const [name, path] of Object.entries(record?.models ?? {})) {
     if (!existsSync(path)) throw new Error(`llm.${name}: the GGUF file the run was trained with (${path}, recorded in ${join(runDir, RUN_LLM_FILE)}) is missing; put it back to package the run`);
     await cp(path, join(dest, `${name}.gguf`));
+  }
+}
+
+/** Before anything is written: a run that embeds texts with an LLM needs its model in the image. */
+function checkLlmBundling(o: BuildContextOptions, config: Record<string, unknown>): void {
+  if (o.bundleLlm) return;
+  const embedding = Object.entries((config['encoders'] ?? {}) as Record<string, { embedder?: { type?: string; llm?: string } }>)
+    .filter(([, e]) => e.embedder?.type === 'llm').map(([k, e]) => [k, e.embedder!.llm!] as const);
+  if (embedding.length) {
+    throw new Error(`encoders.${embedding[0]![0]} embeds texts with the language model '${embedding[0]![1]}', which the image needs for new cases; pass --bundle-llm to copy the run's GGUF models into the image. Nothing was written.`);
   }
 }
 
