@@ -64,7 +64,7 @@ export const task1: TaskDefinition = {
       if (p) images[slug] = p;
     }
     const clinical = clinicalFrom(s.json(CLINICAL), s.where(CLINICAL), TASK1_LABEL_KEYS, warnings);
-    return { case: { id: 'case', clinical }, slides, images };
+    return { case: { id: 'case', clinical, meta: { cancerType: 'prostate' } }, slides, images };
   },
   outputValue: (p) => timeOutput(p, 'chimera-task1'),
 };

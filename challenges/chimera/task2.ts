@@ -26,7 +26,7 @@ export const task2: TaskDefinition = {
     const mask = s.image(MASK);
     if (!mask) warnings.push(`socket ${MASK} not supplied: every patch of the slide is used`);
     const clinical = clinicalFrom(s.json(CLINICAL), s.where(CLINICAL), TASK2_LABEL_KEYS, warnings);
-    return { case: { id: 'case', clinical }, slides: [{ slideId: 'HE', slidePath: slide, ...(mask ? { maskPath: mask } : {}) }], images: {} };
+    return { case: { id: 'case', clinical, meta: { cancerType: 'bladder' } }, slides: [{ slideId: 'HE', slidePath: slide, ...(mask ? { maskPath: mask } : {}) }], images: {} };
   },
   outputValue: (p) => probabilityOutput(p, 'chimera-task2'),
 };

@@ -36,7 +36,7 @@ export const task3: TaskDefinition = {
     if (!rna) warnings.push(`socket ${TASK3_SLUGS.rna} not supplied: predicting without RNA`);
     const clinical = clinicalFrom(s.json(TASK3_SLUGS.clinical), s.where(TASK3_SLUGS.clinical), TASK3_LABEL_KEYS, warnings);
     return {
-      case: { id: 'case', clinical, ...(rna ? { rna } : {}) },
+      case: { id: 'case', clinical, ...(rna ? { rna } : {}), meta: { cancerType: 'bladder' } },
       slides: [{ slideId: 'HE', slidePath: slide, ...(mask ? { maskPath: mask } : {}) }],
       images: {},
     };

@@ -8,7 +8,8 @@
  * Keys are the first 16 hex digits of a sha256: model key of the model id (a GGUF file's hash), prompt key of the
  * source's prompt identity (template + generation settings), case key of the case content the source reads, text
  * key of the text. A changed model file, prompt or case therefore misses and is recomputed; nothing is ever
- * overwritten with a different meaning. Files are written atomically (temp file, then rename).
+ * overwritten with a different meaning. Files are written atomically (temp file, then rename). A read-only cache
+ * (a container's model directory) is used as it is: new entries then stay in memory for the process.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -33,6 +34,18 @@ export function stableJson(v: unknown): string {
 
 const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_');
 
+/** Write atomically; false (nothing written) when the folder is read-only. */
+async function writeUnlessReadOnly(file: string, text: string): Promise<boolean> {
+  try {
+    await writeFileAtomic(file, text);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') return false;
+    throw err;
+  }
+}
+
 interface TextShardFile {
   version: number;
   source: string;
@@ -44,6 +57,8 @@ interface TextShardFile {
 /** The cached texts of one source under one model and prompt. */
 export class TextShard {
   private dirty = 0;
+  /** Set when a write found the folder read-only. */
+  readOnly = false;
   private constructor(readonly file: string, private readonly data: TextShardFile) {}
 
   static async open(dir: string, source: string, model: string, prompt: string): Promise<TextShard> {
@@ -76,10 +91,10 @@ export class TextShard {
     this.dirty++;
   }
 
-  /** Write when anything changed (atomic). */
+  /** Write when anything changed (atomic; skipped for a read-only cache). */
   async flush(): Promise<void> {
-    if (this.dirty === 0) return;
-    await writeFileAtomic(this.file, `${JSON.stringify(this.data, null, 1)}\n`);
+    if (this.dirty === 0 || this.readOnly) return;
+    this.readOnly = !(await writeUnlessReadOnly(this.file, `${JSON.stringify(this.data, null, 1)}\n`));
     this.dirty = 0;
   }
 
@@ -107,6 +122,8 @@ function fromBase64(s: string): Float32Array {
 /** Cached embeddings of one model. */
 export class EmbeddingStore {
   private dirty = 0;
+  /** Set when a write found the folder read-only. */
+  readOnly = false;
   private constructor(readonly file: string, private readonly data: EmbeddingFile) {}
 
   static async open(dir: string, model: string): Promise<EmbeddingStore> {
@@ -139,8 +156,8 @@ export class EmbeddingStore {
   }
 
   async flush(): Promise<void> {
-    if (this.dirty === 0) return;
-    await writeFileAtomic(this.file, `${JSON.stringify(this.data)}\n`);
+    if (this.dirty === 0 || this.readOnly) return;
+    this.readOnly = !(await writeUnlessReadOnly(this.file, `${JSON.stringify(this.data)}\n`));
     this.dirty = 0;
   }
 }

@@ -6,55 +6,33 @@
  * run does, with the training machine's model file gone (the bundled copy is used).
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTask3 } from '../../challenges/chimera/task3.js';
 import { writeBuildContext } from '../../containers/build-context.js';
-import type { Backend } from '../../core/contracts/backend.js';
 import { registerCoreComponents } from '../../core/data/register.js';
-import { synthesizeCohort } from '../../core/data/synth/index.js';
 import { createRootContainer, createRunContainer } from '../../core/di/container.js';
 import { inferCase } from '../../core/infer/infer-case.js';
-import { buildKnowledge } from '../../core/llm/build-knowledge.js';
 import { loadRegistries } from '../../core/registry/loader.js';
 import { MemoryLogger } from '../../core/services/logger.js';
 import { StreamProgress } from '../../core/services/progress.js';
-import { crossValidate } from '../../core/train/cross-validate.js';
 import { loadRun, predictWithRun } from '../../core/train/load-run.js';
 import { attachKnowledge, buildKnowledgeSources } from '../../core/train/prepare-cases.js';
-import { writeTinyGguf } from '../support/tiny-gguf.js';
+import { buildLlmRunFixture, type LlmRunFixture } from '../support/llm-run.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mmsurv-llm-pkg-'));
 const registries = await loadRegistries({ builtins: registerCoreComponents });
-const backend = { name: 'cpu', explicitTransposeGrad: false } as unknown as Backend;
 const logger = new MemoryLogger();
-const root = () => createRootContainer({ logger, progress: new StreamProgress({ quiet: true }), registries, backend });
-const ctx = () => ({ registries, backend, container: root() });
+const root = () => createRootContainer({ logger, progress: new StreamProgress({ quiet: true }), registries });
 const INPUTS = 3;
+let fx: LlmRunFixture;
+let dir: string;
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
-  const small = { seed: 8, genes: 20, featureDim: 8, minPatches: 10, maxPatches: 20 };
-  await synthesizeCohort({ out: join(dir, 'train'), cases: 24, layout: 'chimera-task3', ...small });
-  await synthesizeCohort({ out: join(dir, 'input'), cases: INPUTS, layout: 'chimera-task3-input', firstCase: 24, ...small, slidePatchPx: 16 });
-  await writeTinyGguf(join(dir, 'models', 'tiny.gguf'), { seed: 31 });
-  writeFileSync(join(dir, 'exp.json'), JSON.stringify({
-    name: 'llm-pkg',
-    data: { format: 'chimera-task3', root: 'train' },
-    llm: { tiny: { type: 'llama-cpp', model: 'models/tiny.gguf', contextSize: 2048, threads: 1, gpu: false } },
-    knowledge: { background: { type: 'kemm.background', llm: 'tiny', maxTokens: 160 } },
-    encoders: {
-      clinical: { type: 'tabular' },
-      knowledge: { type: 'text-embedding', outDim: 4, roles: ['pbk'], embedder: { type: 'llm', llm: 'tiny' } },
-    },
-    fusion: { type: 'concat' },
-    head: { type: 'cox' },
-    train: { folds: 2, epochs: 2, batchSize: 4, lr: 0.01, seed: 1 },
-  }));
-  await buildKnowledge(ctx(), { configFile: join(dir, 'exp.json') });
-  await crossValidate(ctx(), { configFile: join(dir, 'exp.json'), runDir: join(dir, 'run') });
+  fx = await buildLlmRunFixture(mkdtempSync(join(tmpdir(), 'mmsurv-llm-pkg-')), { inputCases: INPUTS });
+  dir = fx.root;
 }, 240_000);
 
 const pkg = (out: string, bundleLlm: boolean) => writeBuildContext({
@@ -72,8 +50,8 @@ describe('packaging a run with a local LLM', () => {
   it('bundles the knowledge cache and the GGUF; infer on the model directory predicts as the run does', async () => {
     const { dir: ctxDir } = await pkg(join(dir, 'ctx'), true);
     const model = join(ctxDir, 'model');
-    expect(readFileSync(join(model, 'llm', 'tiny.gguf')).equals(readFileSync(join(dir, 'models', 'tiny.gguf')))).toBe(true);
-    expect(readdirSync(join(model, 'knowledge-cache', 'texts'))).toEqual(['kemm.background']);
+    expect(readFileSync(join(model, 'llm', 'tiny.gguf')).equals(readFileSync(fx.gguf))).toBe(true);
+    expect(readdirSync(join(model, 'knowledge-cache', 'texts')).sort()).toEqual(['kemm.background', 'llm-distill.verbalised']);
     expect(readdirSync(join(model, 'knowledge-cache', 'embeddings'))).toHaveLength(1);
 
     // what the run itself predicts for the input cases (knowledge from the training cache, the original GGUF)
@@ -93,7 +71,7 @@ describe('packaging a run with a local LLM', () => {
     }
 
     // the image's entrypoint on the model directory, with the training machine's GGUF moved away
-    renameSync(join(dir, 'models', 'tiny.gguf'), join(dir, 'models', 'tiny.gguf.away'));
+    renameSync(fx.gguf, `${fx.gguf}.away`);
     try {
       for (const [i, x] of cases.entries()) {
         const r = await inferCase({ registries, container: root(), inputDir: join(dir, 'input', x.id), outputDir: join(dir, 'out', x.id), modelDir: model });
@@ -101,7 +79,7 @@ describe('packaging a run with a local LLM', () => {
         expect(r.files).toHaveLength(1);
       }
     } finally {
-      renameSync(join(dir, 'models', 'tiny.gguf.away'), join(dir, 'models', 'tiny.gguf'));
+      renameSync(`${fx.gguf}.away`, fx.gguf);
     }
   }, 240_000);
 });

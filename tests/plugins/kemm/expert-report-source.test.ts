@@ -49,7 +49,8 @@ describe('kemm.expert-report without an LLM', () => {
   });
 
   it('a missing or blank report gives no texts', async () => {
-    for (const texts of [undefined, {}, { report: '' }, { report: ' \n\t ' }, { other: 'High grade.' }]) {
+    const variants: (Record<string, string> | undefined)[] = [undefined, {}, { report: '' }, { report: ' \n\t ' }, { other: 'High grade.' }];
+    for (const texts of variants) {
       expect(await source().textsFor({ id: 'x', ...(texts ? { texts } : {}) })).toEqual([]);
     }
   });
