@@ -5,7 +5,7 @@ import type { JsonSchemaObject } from '../../core/contracts/language-model.js';
 import { generateJson } from '../../core/llm/generate-json.js';
 import { languageModelsOf } from '../../core/llm/language-models.js';
 import { BUILT_IN_BACKGROUND, builtInBackground, cancerTypeKey } from './background-facts.js';
-import { checkTemplate, fillTemplate } from './prompt-template.js';
+import { checkTemplate, fillTemplate } from '../../core/llm/prompt-template.js';
 import { normaliseWhitespace } from './report-sentences.js';
 
 export interface BackgroundOptions {

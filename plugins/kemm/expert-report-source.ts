@@ -4,7 +4,7 @@ import type { KnowledgeSource, KnowledgeText } from '../../core/contracts/knowle
 import type { JsonSchemaObject } from '../../core/contracts/language-model.js';
 import { generateJson } from '../../core/llm/generate-json.js';
 import { languageModelsOf } from '../../core/llm/language-models.js';
-import { checkTemplate, fillTemplate } from './prompt-template.js';
+import { checkTemplate, fillTemplate } from '../../core/llm/prompt-template.js';
 import { normaliseWhitespace, splitStatements } from './report-sentences.js';
 
 export interface ExpertReportOptions {

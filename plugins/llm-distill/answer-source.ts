@@ -20,6 +20,7 @@ import type { Case, ClinicalValue } from '../../core/contracts/case.js';
 import type { BuildContext } from '../../core/contracts/component.js';
 import type { KnowledgeSource, KnowledgeText } from '../../core/contracts/knowledge-source.js';
 import { generateJson, NonConformingAnswerError } from '../../core/llm/generate-json.js';
+import { checkTemplate, fillTemplate, placeholdersOf } from '../../core/llm/prompt-template.js';
 import { stableJson } from '../../core/llm/knowledge-cache.js';
 import { languageModelsOf } from '../../core/llm/language-models.js';
 import { answerSchema, answerText, checkHorizons, parseAnswer, type SurvivalAnswer } from './teacher-answer.js';
@@ -58,8 +59,6 @@ export interface AnswerSourceDefinition {
   examples: readonly AnswerExample[];
 }
 
-const PLACEHOLDER = /\{([A-Za-z]+)\}/g;
-
 /** "at 12, 24, 36 and 60 months" */
 export function horizonsPhrase(horizons: readonly number[]): string {
   const parts = horizons.map(String);
@@ -87,13 +86,8 @@ export class AnswerSource implements KnowledgeSource {
     this.trainingOnly = def.role === 'teacher';
     this.horizons = checkHorizons(o.horizons, `${ctx.path}.horizons`);
     this.schema = answerSchema(this.horizons);
-    const used = new Set<string>();
-    for (const m of o.prompt.matchAll(PLACEHOLDER)) {
-      if (!def.placeholders.includes(m[1]!)) {
-        throw new Error(`${ctx.path}.prompt: unknown placeholder {${m[1]}}; expected ${def.placeholders.map((p) => `{${p}}`).join(', ')}`);
-      }
-      used.add(m[1]!);
-    }
+    checkTemplate(o.prompt, def.placeholders, [], `${ctx.path}.prompt`);
+    const used = placeholdersOf(o.prompt);
     if (!used.has('report') && !used.has('covariates')) {
       throw new Error(`${ctx.path}.prompt: the template uses neither {report} nor {covariates}, so every case would get the same answer; found "${o.prompt.slice(0, 120)}"`);
     }
@@ -123,7 +117,7 @@ export class AnswerSource implements KnowledgeSource {
       horizons: horizonsPhrase(this.horizons),
       examples: this.examplesBlock(),
     };
-    return this.o.prompt.replace(PLACEHOLDER, (_m, name: string) => vars[name]!);
+    return fillTemplate(this.o.prompt, vars);
   }
 
   async cacheIdentity(): Promise<{ model: string; prompt: string }> {

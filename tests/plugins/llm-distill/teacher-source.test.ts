@@ -131,7 +131,7 @@ describe('llm-distill.teacher', () => {
   });
 
   it('explains bad templates', () => {
-    expect(() => teacher({ prompt: 'Report: {report} {stage}' })).toThrow(/knowledge.teacher.prompt: unknown placeholder \{stage\}; expected \{report\}, \{covariates\}, \{horizons\}/);
+    expect(() => teacher({ prompt: 'Report: {report} {stage}' })).toThrow(/knowledge.teacher.prompt: unknown placeholder \{stage\}; expected only \{report\}, \{covariates\}, \{horizons\}/);
     expect(() => teacher({ prompt: 'Give a prognosis {horizons}.' })).toThrow(/uses neither \{report\} nor \{covariates\}/);
     expect(() => teacher({ prompt: 'R {report} {examples}' })).toThrow(/unknown placeholder \{examples\}/);
   });
