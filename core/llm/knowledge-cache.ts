@@ -34,6 +34,14 @@ export function stableJson(v: unknown): string {
 
 const safeName = (id: string): string => id.replace(/[^A-Za-z0-9._-]+/g, '_');
 
+async function readCacheFile<T>(file: string): Promise<T> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as T;
+  } catch (err) {
+    throw new Error(`${file}: the knowledge cache file is not valid JSON (${(err as Error).message}); delete it to recompute`);
+  }
+}
+
 /** Write atomically; false (nothing written) when the folder is read-only. */
 async function writeUnlessReadOnly(file: string, text: string): Promise<boolean> {
   try {
@@ -64,12 +72,7 @@ export class TextShard {
   static async open(dir: string, source: string, model: string, prompt: string): Promise<TextShard> {
     const file = join(dir, 'texts', safeName(source), `${hashKey(model)}-${hashKey(prompt)}.json`);
     if (existsSync(file)) {
-      let data: TextShardFile;
-      try {
-        data = JSON.parse(await readFile(file, 'utf8')) as TextShardFile;
-      } catch (err) {
-        throw new Error(`${file}: the knowledge cache file is not valid JSON (${(err as Error).message}); delete it to recompute`);
-      }
+      const data = await readCacheFile<TextShardFile>(file);
       if (data.version !== VERSION || data.model !== model || data.source !== source || typeof data.entries !== 'object') {
         throw new Error(`${file}: expected a knowledge cache file of version ${VERSION} for source '${source}' and model '${model}', found version ${data.version}, source '${data.source}', model '${data.model}'; delete it to recompute`);
       }
@@ -129,12 +132,7 @@ export class EmbeddingStore {
   static async open(dir: string, model: string): Promise<EmbeddingStore> {
     const file = join(dir, 'embeddings', `${hashKey(model)}.json`);
     if (existsSync(file)) {
-      let data: EmbeddingFile;
-      try {
-        data = JSON.parse(await readFile(file, 'utf8')) as EmbeddingFile;
-      } catch (err) {
-        throw new Error(`${file}: the embedding cache file is not valid JSON (${(err as Error).message}); delete it to recompute`);
-      }
+      const data = await readCacheFile<EmbeddingFile>(file);
       if (data.version !== VERSION || data.model !== model) {
         throw new Error(`${file}: expected an embedding cache of version ${VERSION} for model '${model}', found version ${data.version}, model '${data.model}'; delete it to recompute`);
       }

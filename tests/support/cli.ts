@@ -14,3 +14,10 @@ export async function mmsurv(args: string[], opts: { cwd?: string } = {}) {
   assertBuilt();
   return execa('node', [cliPath, ...args], { cwd: opts.cwd ?? projectRoot, reject: false, env: { NO_COLOR: '1' } });
 }
+
+/** Run the CLI and return its stdout; a non-zero exit throws with the command line, stderr and stdout. */
+export async function mmsurvOk(args: string[]): Promise<string> {
+  const r = await mmsurv(args);
+  if (r.exitCode !== 0) throw new Error(`mmsurv ${args.join(' ')} failed (${r.exitCode}):\n${r.stderr}\n${r.stdout}`);
+  return r.stdout;
+}

@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { synthesizeCohort } from '../../core/data/synth/index.js';
-import { mmsurv } from './cli.js';
+import { mmsurvOk } from './cli.js';
 import { writeTinyGguf } from './tiny-gguf.js';
 
 export interface LlmRunFixture {
@@ -18,11 +18,6 @@ export interface LlmRunFixture {
   inputDir: string;
   /** The GGUF file the run was trained with (the "training machine's" copy). */
   gguf: string;
-}
-
-async function check(args: string[]): Promise<void> {
-  const r = await mmsurv(args);
-  if (r.exitCode !== 0) throw new Error(`mmsurv ${args.join(' ')} failed (${r.exitCode}):\n${r.stderr}\n${r.stdout}`);
 }
 
 export async function buildLlmRunFixture(root: string, o: { trainCases?: number; inputCases?: number } = {}): Promise<LlmRunFixture> {
@@ -51,8 +46,8 @@ export async function buildLlmRunFixture(root: string, o: { trainCases?: number;
     head: { type: 'cox' },
     train: { folds: 2, epochs: 2, batchSize: 4, lr: 0.01, seed: 1 },
   }, null, 2));
-  await check(['knowledge', 'build', '--config', config, '--quiet']);
+  await mmsurvOk(['knowledge', 'build', '--config', config, '--quiet']);
   const runDir = join(root, 'run');
-  await check(['train', '--config', config, '--out', runDir, '--quiet']);
+  await mmsurvOk(['train', '--config', config, '--out', runDir, '--quiet']);
   return { root, runDir, inputDir: join(root, 'input'), gguf };
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { synthesizeCohort } from '../../core/data/synth/index.js';
 import { modelFolderSaver } from '../../core/slide/tfjs-model-files.js';
-import { mmsurv } from './cli.js';
+import { mmsurvOk } from './cli.js';
 
 export interface PackagedRunFixture {
   root: string;
@@ -19,12 +19,6 @@ export interface PackagedRunFixture {
   inputDir: string;
   runDir: string;
   encoderSpec: string;
-}
-
-async function check(args: string[]): Promise<string> {
-  const r = await mmsurv(args);
-  if (r.exitCode !== 0) throw new Error(`mmsurv ${args.join(' ')} failed (${r.exitCode}):\n${r.stderr}\n${r.stdout}`);
-  return r.stdout;
 }
 
 /** A small CNN patch encoder: conv 3x3 (stride 2, 8) -> relu -> conv 3x3 (stride 2, 16) -> relu -> global mean. */
@@ -54,7 +48,7 @@ export async function buildPackagedRunFixture(root: string, o: { trainCases?: nu
   await writeTinyCnn(join(root, 'encoder', 'cnn'), 32);
   const encoderSpec = join(root, 'encoder', 'encoder.json');
   await writeFile(encoderSpec, JSON.stringify({ type: 'tfjs', modelDir: 'cnn', patchSize: 32, targetMpp: 1, minTissue: 0.5, maxPatches: 3000, seed: 0, batchSize: 64, normalise: 'imagenet' }));
-  await check(['extract', '--slides', trainDir, '--out', join(trainDir, 'features'), '--encoder', encoderSpec, '--quiet']);
+  await mmsurvOk(['extract', '--slides', trainDir, '--out', join(trainDir, 'features'), '--encoder', encoderSpec, '--quiet']);
 
   const config = join(root, 'experiment.json');
   await mkdir(root, { recursive: true });
@@ -78,6 +72,6 @@ export async function buildPackagedRunFixture(root: string, o: { trainCases?: nu
     train: { folds: 3, epochs: 4, batchSize: 8, lr: 0.003, seed: 1, selection: 'last' },
   }, null, 2));
   const runDir = join(root, 'run');
-  await check(['train', '--config', config, '--out', runDir, '--quiet']);
+  await mmsurvOk(['train', '--config', config, '--out', runDir, '--quiet']);
   return { root, trainDir, inputDir, runDir, encoderSpec };
 }

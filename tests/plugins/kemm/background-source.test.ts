@@ -9,7 +9,7 @@ import {
 } from '../../../plugins/kemm/background-source.js';
 import { testContext } from '../../support/context.js';
 import { schemaDefaults } from '../../support/fusion-checks.js';
-import { tinyLlm, type TinyLlm } from './tiny-llm.js';
+import { tinyLlm, type TinyLlm } from '../../support/tiny-llm.js';
 
 const bladderFacts = BUILT_IN_BACKGROUND.find((b) => b.cancerType === 'bladder cancer')!.facts;
 

@@ -8,7 +8,7 @@ import {
 } from '../../../plugins/kemm/expert-report-source.js';
 import { testContext } from '../../support/context.js';
 import { schemaDefaults } from '../../support/fusion-checks.js';
-import { tinyLlm, type TinyLlm } from './tiny-llm.js';
+import { tinyLlm, type TinyLlm } from '../../support/tiny-llm.js';
 
 const REPORT = 'High-grade papillary urothelial carcinoma with lamina propria invasion (pT1).  Lymphovascular invasion is\n' +
   'identified. Concomitant carcinoma in situ. Detrusor muscle is present and free of tumour. Margins cannot be assessed.';

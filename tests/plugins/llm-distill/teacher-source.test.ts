@@ -2,38 +2,28 @@
  * The teacher source against the REAL tiny GGUF model (tests/support/tiny-gguf.ts, run by node-llama-cpp): answers
  * parse as survival answers, and the knowledge cache keys (cacheIdentity, caseContent) change exactly when they must.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Case } from '../../../core/contracts/case.js';
 import type { BuildContext } from '../../../core/contracts/component.js';
-import { TOKENS } from '../../../core/di/tokens.js';
-import { LanguageModels } from '../../../core/llm/language-models.js';
 import type { MemoryLogger } from '../../../core/services/logger.js';
 import { attachKnowledge, type KnowledgeStats } from '../../../core/train/prepare-cases.js';
 import { AnswerSource, covariateLines, horizonsPhrase, type AnswerSourceOptions } from '../../../plugins/llm-distill/answer-source.js';
 import { readAnswerText } from '../../../plugins/llm-distill/teacher-answer.js';
 import { DEFAULT_ANSWER_PROMPT, teacherSourceSpec } from '../../../plugins/llm-distill/teacher-source.js';
 import { optionsWithDefaults, schemaProblems } from '../../support/component-options.js';
-import { testContext } from '../../support/context.js';
-import { writeTinyGguf } from '../../support/tiny-gguf.js';
+import { tinyLlm, type TinyLlm } from '../../support/tiny-llm.js';
 
-let dir: string;
-let models: LanguageModels;
+let llm: TinyLlm;
 let ctx: BuildContext & { memory: MemoryLogger };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mmsurv-llm-distill-'));
-  const gguf = await writeTinyGguf(join(dir, 'tiny.gguf'), { seed: 1 });
-  models = new LanguageModels({ tiny: { type: 'llama-cpp', model: gguf.path, contextSize: 2048, threads: 1, gpu: false } }, dir);
-  ctx = testContext('knowledge.teacher');
-  ctx.container.register(TOKENS.LanguageModels, { useValue: models });
+  llm = await tinyLlm({ seed: 1, name: 'tiny' });
+  ctx = llm.context('knowledge.teacher');
 });
 
 afterAll(async () => {
-  await models?.dispose();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await llm?.close();
 });
 
 const teacher = (o: Partial<AnswerSourceOptions> = {}) =>
@@ -80,7 +70,7 @@ describe('llm-distill.teacher', () => {
 
   it('cacheIdentity: the GGUF id without loading, and a prompt identity that changes with the prompt and settings', async () => {
     const base = await teacher().cacheIdentity();
-    expect(base.model).toBe(await models.identify('tiny'));
+    expect(base.model).toBe(await llm.models.identify('tiny'));
     expect(base.model).toMatch(/^gguf:[0-9a-f]{16}$/);
     expect(await teacher().cacheIdentity()).toEqual(base);
     const changed = [
@@ -115,9 +105,9 @@ describe('llm-distill.teacher', () => {
   });
 
   it('gives no text (and makes no LLM call) for a case with neither a report nor a known covariate', async () => {
-    const before = models.calls.generate;
+    const before = llm.models.calls.generate;
     expect(await teacher().textsFor({ id: 'empty', clinical: { age: null } })).toEqual([]);
-    expect(models.calls.generate).toBe(before);
+    expect(llm.models.calls.generate).toBe(before);
   });
 
   it('skips (with a warning) or fails on an answer that never conforms, by onInvalid', async () => {
@@ -137,16 +127,16 @@ describe('llm-distill.teacher', () => {
   });
 
   it('goes through the knowledge cache: a second build reads every answer and calls the model no more', async () => {
-    const cacheDir = join(dir, 'cache');
+    const cacheDir = join(llm.dir, 'cache');
     const cases: Case[] = [patient, { ...patient, id: '3A_002', texts: { report: 'Low-grade papillary tumour, pTa.' } }];
     const first: KnowledgeStats = { sources: [] };
     const a = await attachKnowledge(cases, [teacher()], ctx.container, { cacheDir, stats: first });
-    const calls = models.calls.generate;
+    const calls = llm.models.calls.generate;
     const second: KnowledgeStats = { sources: [] };
     const b = await attachKnowledge(cases, [teacher()], ctx.container, { cacheDir, stats: second });
     expect(first.sources[0]).toMatchObject({ computed: 2, cached: 0 });
     expect(second.sources[0]).toMatchObject({ computed: 0, cached: 2 });
-    expect(models.calls.generate).toBe(calls);
+    expect(llm.models.calls.generate).toBe(calls);
     expect(b.map((c) => c.knowledge)).toEqual(a.map((c) => c.knowledge));
     const third: KnowledgeStats = { sources: [] };
     await attachKnowledge(cases, [teacher({ prompt: `${DEFAULT_ANSWER_PROMPT} Be brief.` })], ctx.container, { cacheDir, stats: third });

@@ -2,37 +2,28 @@
  * The student's verbalised source: the teacher's schema and kind of prompt, plus fixed in-context examples; answers
  * from the REAL tiny GGUF model (tests/support/tiny-gguf.ts).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Case } from '../../../core/contracts/case.js';
 import type { BuildContext } from '../../../core/contracts/component.js';
-import { TOKENS } from '../../../core/di/tokens.js';
-import { LanguageModels } from '../../../core/llm/language-models.js';
+import type { MemoryLogger } from '../../../core/services/logger.js';
 import type { AnswerSource } from '../../../plugins/llm-distill/answer-source.js';
 import { readAnswerText } from '../../../plugins/llm-distill/teacher-answer.js';
 import { DEFAULT_ANSWER_PROMPT } from '../../../plugins/llm-distill/teacher-source.js';
 import { verbalisedSourceSpec, type VerbalisedSourceOptions } from '../../../plugins/llm-distill/verbalised-source.js';
 import { optionsWithDefaults, schemaProblems } from '../../support/component-options.js';
-import { testContext } from '../../support/context.js';
-import { writeTinyGguf } from '../../support/tiny-gguf.js';
+import { tinyLlm, type TinyLlm } from '../../support/tiny-llm.js';
 
-let dir: string;
-let models: LanguageModels;
-let ctx: BuildContext;
+let llm: TinyLlm;
+let ctx: BuildContext & { memory: MemoryLogger };
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'mmsurv-llm-distill-'));
-  const gguf = await writeTinyGguf(join(dir, 'student.gguf'), { seed: 2 });
-  models = new LanguageModels({ student: { type: 'llama-cpp', model: gguf.path, contextSize: 2048, threads: 1, gpu: false } }, dir);
-  ctx = testContext('knowledge.verbalised');
-  ctx.container.register(TOKENS.LanguageModels, { useValue: models });
+  llm = await tinyLlm({ seed: 2, name: 'student' });
+  ctx = llm.context('knowledge.verbalised');
 });
 
 afterAll(async () => {
-  await models?.dispose();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await llm?.close();
 });
 
 const verbalised = (o: Partial<VerbalisedSourceOptions> = {}) =>
