@@ -12,6 +12,7 @@ import { formatIssues, validateConfig } from '../config/validate.js';
 import { synthesizeCohort } from '../data/synth/index.js';
 import { writeFileAtomic } from '../services/run-store.js';
 import { crossValidate } from '../train/cross-validate.js';
+import { reportAfterTraining } from '../report/write-report.js';
 import { formatRunSummary } from '../train/run-outputs.js';
 import type { CliContext } from './context.js';
 import { describeComponents } from './commands/describe-config.js';
@@ -67,9 +68,11 @@ export async function runDemo(ctx: CliContext, o: DemoOptions): Promise<void> {
   const ratio = summary.c_index_mean === null ? null : summary.c_index_mean / synth.oracleCIndex;
   say(`   oracle C-index ${synth.oracleCIndex.toFixed(4)}: the model reaches ${ratio === null ? '-' : (100 * ratio).toFixed(0) + '%'} of it (${summary.seconds.toFixed(0)} s on ${summary.backend})\n`);
 
+  const report = await reportAfterTraining(runDir, { registries: ctx.registries, container: ctx.container }, ctx.logger);
   say(`run: ${runDir}`);
   say(`   summary.json, summary.csv (per fold and mean/sd), oof.csv (out-of-fold risks and S(t)), fold-*/model (weights, calibration)`);
-  say(`\nNext: \`mmsurv evaluate --run ${runDir}\`, \`mmsurv predict --run ${runDir} --case ${o.cohortDir}\`, \`mmsurv plugins\`.`);
+  if (report) say(`   report.html (open it in a browser): Kaplan-Meier risk groups, time-dependent AUC, calibration, per-fold C-index, attention; figures and their data in report/`);
+  say(`\nNext: open ${join(runDir, 'report.html')}; \`mmsurv evaluate --run ${runDir}\`, \`mmsurv predict --run ${runDir} --case ${o.cohortDir}\`, \`mmsurv plugins\`.`);
 }
 
 function indent(s: string): string {

@@ -15,13 +15,7 @@ export async function evaluateRun(runDir: string): Promise<RunSummary> {
   const file = join(dir, 'oof.csv');
   const table = await readDelimited(file);
   if (saved.target === 'binary') return evaluateBinary(saved, file, table);
-  const [ci, fi, ti, ei, ri] = columns(table, file, ['id', 'fold', 'time', 'event', 'risk'], 'id,fold,time,event,risk,surv_<t>...');
-  const survCols = saved.eval_times.map((t) => table.header.indexOf(`surv_${t}`));
-  const rows: OofRow[] = table.rows.map((r, k) => {
-    const num = cellNumber(table, file, k);
-    const surv = survCols.every((c) => c >= 0 && r[c] !== '') ? survCols.map((c) => num(c, table.header[c]!)) : null;
-    return { id: r[ci]!, fold: num(fi, 'fold') - 1, time: num(ti, 'time'), event: num(ei, 'event'), risk: num(ri, 'risk'), predictedTime: NaN, surv };
-  });
+  const rows = survivalOofRows(table, file, saved.eval_times);
   const results: FoldResult[] = saved.folds.map((f) => {
     const foldRows = rows.filter((r) => r.fold === f.fold - 1);
     const { metrics, note } = foldMetrics(foldRows, saved.eval_times);
@@ -34,6 +28,21 @@ export async function evaluateRun(runDir: string): Promise<RunSummary> {
 }
 
 type Table = Awaited<ReturnType<typeof readDelimited>>;
+
+/** A survival run's oof.csv (`id,fold,time,event,risk,surv_<t>...`) as rows (fold 0-based; `predictedTime` NaN). */
+export async function readSurvivalOof(file: string, evalTimes: readonly number[]): Promise<OofRow[]> {
+  return survivalOofRows(await readDelimited(file), file, evalTimes);
+}
+
+function survivalOofRows(table: Table, file: string, evalTimes: readonly number[]): OofRow[] {
+  const [ci, fi, ti, ei, ri] = columns(table, file, ['id', 'fold', 'time', 'event', 'risk'], 'id,fold,time,event,risk,surv_<t>...');
+  const survCols = evalTimes.map((t) => table.header.indexOf(`surv_${t}`));
+  return table.rows.map((r, k) => {
+    const num = cellNumber(table, file, k);
+    const surv = survCols.every((c) => c >= 0 && r[c] !== '') ? survCols.map((c) => num(c, table.header[c]!)) : null;
+    return { id: r[ci]!, fold: num(fi, 'fold') - 1, time: num(ti, 'time'), event: num(ei, 'event'), risk: num(ri, 'risk'), predictedTime: NaN, surv };
+  });
+}
 
 /** Indices of the named columns; a missing one is an error naming the file and the expected header. */
 function columns(table: Table, file: string, names: readonly string[], expected: string): number[] {

@@ -7,6 +7,7 @@ import { knowledgeCommand } from './knowledge.js';
 import { evaluateCommand } from './evaluate.js';
 import { metricsCommand } from './metrics.js';
 import { predictCommand } from './predict.js';
+import { reportCommand } from './report.js';
 import { trainCommand } from './train.js';
 import { pluginsCommand } from './plugins.js';
 import { schemaCommand } from './schema.js';
@@ -24,6 +25,7 @@ export const commands: CommandModule<any, any>[] = [
   knowledgeCommand,
   trainCommand,
   evaluateCommand,
+  reportCommand,
   predictCommand,
   inferCommand,
   metricsCommand,

@@ -32,6 +32,8 @@ export const trainCommand: CommandModule<GlobalArgs, Args> = {
       { registries: ctx.registries, container: ctx.container, backend },
       { configFile: args.config, runDir: out, resume: args.resume ?? false, workers: args.workers, pluginFiles: args.plugins ?? [], ...(args.splits ? { splitsFile: args.splits } : {}) },
     );
-    process.stdout.write(`\n${formatRunSummary(summary)}\n\nrun: ${out} (summary.json, summary.csv, oof.csv, fold-*/model); ${summary.seconds.toFixed(0)} s on ${summary.backend}\n`);
+    const { reportAfterTraining } = await import('../../report/write-report.js');
+    const report = await reportAfterTraining(out, { registries: ctx.registries, container: ctx.container }, ctx.logger);
+    process.stdout.write(`\n${formatRunSummary(summary)}\n\nrun: ${out} (summary.json, summary.csv, oof.csv, fold-*/model${report ? ', report.html' : ''}); ${summary.seconds.toFixed(0)} s on ${summary.backend}\n`);
   },
 };
