@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { calibrationFigure, binCount } from '../../../core/report/calibration-bins.js';
 import { escapeHtml } from '../../../core/report/html.js';
-import { calibrationSpec, formatP, kmSpec, tdAucSpec } from '../../../core/report/plot-specs.js';
+import { attentionSpec, calibrationSpec, formatP, kmSpec, tdAucSpec } from '../../../core/report/plot-specs.js';
 import { renderSvg, svgToPng } from '../../../core/report/render.js';
 import { kmGroupsFigure, type OofCase } from '../../../core/report/risk-groups.js';
 import { aucGrid, tdAucFigure } from '../../../core/report/td-auc-curve.js';
@@ -79,5 +79,26 @@ describe('figure rendering', () => {
     expect(formatP(3.2595e-6)).toBe('3.26e-6');
     expect(formatP(NaN)).toBe('NA');
     expect(escapeHtml('<script>"a" & b</script>')).toBe('&lt;script&gt;&quot;a&quot; &amp; b&lt;/script&gt;');
+  });
+});
+
+describe('attention heatmap figure', () => {
+  it('places one rect per patch at its coordinates, over the slide thumbnail when there is one', async () => {
+    const sharp = (await import('sharp')).default;
+    const png = await sharp({ create: { width: 40, height: 20, channels: 3, background: { r: 230, g: 180, b: 200 } } }).png().toBuffer();
+    const patches = [{ x: 0, y: 0 }, { x: 256, y: 0 }, { x: 512, y: 256 }];
+    const fig = {
+      caseId: 'c1', fold: 1, risk: 0.3, patches, patchSize: 256, nonSpatial: [],
+      maps: [{ name: 'encoders.wsi.attention', weights: [0.2, 0.5, 0.3] }, { name: 'fusion.clinical->pathology', weights: [1, 0, 2] }],
+      thumbnail: { dataUrl: `data:image/png;base64,${png.toString('base64')}`, width: 1024, height: 512, levelWidth: 40, levelHeight: 20 },
+    };
+    const svg = await renderSvg(attentionSpec(fig));
+    expect(svg.match(/<image /g)).toHaveLength(2);
+    const rects = svg.slice(svg.indexOf('attention_patches_marks')).match(/aria-label="x \(level 0 px\): [^"]*"/g)!;
+    expect(rects.length).toBeGreaterThanOrEqual(3);
+    expect(svg).toContain('fusion.clinical-&gt;pathology');
+    expect(svgToPng(svg).length).toBeGreaterThan(1000);
+    const plain = await renderSvg(attentionSpec({ ...fig, thumbnail: undefined }));
+    expect(plain).not.toContain('<image ');
   });
 });
