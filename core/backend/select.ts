@@ -49,8 +49,8 @@ const ALTERNATIVES: Record<BackendName, string> = {
   cpu: "'cpu' (pure JavaScript, always available, slow)",
 };
 
-/** The package a candidate imports, where it imports one. */
-const PACKAGE: Partial<Record<BackendName, string>> = {
+/** The npm package a candidate imports, where it imports one (cpu needs only @tensorflow/tfjs). */
+export const BACKEND_PACKAGES: Partial<Record<BackendName, string>> = {
   'tfjs-node-gpu': '@tensorflow/tfjs-node-gpu',
   'tfjs-node': '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
@@ -122,13 +122,13 @@ function loadHint(name: BackendName, pkg: string, err: unknown): string {
  * 'failed to load: <first line of the error>' plus a hint (e.g. missing CUDA libraries, binding never built).
  */
 export function nativeImportFailure(name: 'tfjs-node-gpu' | 'tfjs-node', err: unknown): string {
-  const pkg = PACKAGE[name]!;
+  const pkg = BACKEND_PACKAGES[name]!;
   if (isMissingPackage(err, pkg)) return NOT_INSTALLED[name];
   return `failed to load: ${firstLine(err)}${loadHint(name, pkg, err)}`;
 }
 
 function nativeCandidate(name: 'tfjs-node-gpu' | 'tfjs-node'): BackendCandidate {
-  const pkg = PACKAGE[name]!;
+  const pkg = BACKEND_PACKAGES[name]!;
   return {
     name,
     async load() {
@@ -145,7 +145,7 @@ function nativeCandidate(name: 'tfjs-node-gpu' | 'tfjs-node'): BackendCandidate 
 }
 
 function wasmCandidate(): BackendCandidate {
-  const pkg = PACKAGE.wasm!;
+  const pkg = BACKEND_PACKAGES.wasm!;
   return {
     name: 'wasm',
     async load() {

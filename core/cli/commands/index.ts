@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
 import { extractCommand } from './extract.js';
 import { inferCommand } from './infer.js';
 import { inspectCommand } from './inspect.js';
@@ -32,4 +33,5 @@ export const commands: CommandModule<any, any>[] = [
   validateCommand,
   schemaCommand,
   pluginsCommand,
+  doctorCommand,
 ];

@@ -103,9 +103,13 @@ describe('mmsurv report of a demo run', () => {
       page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
       page.on('requestfailed', (r) => problems.push(`request failed: ${r.url().slice(0, 80)}`));
       await page.goto(pathToFileURL(join(runDir, 'report.html')).href, { waitUntil: 'load' });
-      const plots = await page.$$eval('figure[data-plot] img', (imgs) => imgs.map((img) => {
+      // runs in the page (DOM types are not in this project's lib: the shapes used are spelled out)
+      type Img = { complete: boolean; naturalWidth: number; parentElement: { getAttribute(n: string): string | null } | null; getBoundingClientRect(): { left: number; top: number; width: number; height: number } };
+      const plots = await page.$$eval('figure[data-plot] img', (imgs) => imgs.map((el) => {
+        const img = el as unknown as Img;
+        const win = globalThis as unknown as { scrollX: number; scrollY: number };
         const r = img.getBoundingClientRect();
-        return { id: img.parentElement!.getAttribute('data-plot')!, ok: (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0, x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height };
+        return { id: img.parentElement!.getAttribute('data-plot')!, ok: img.complete && img.naturalWidth > 0, x: r.left + win.scrollX, y: r.top + win.scrollY, w: r.width, h: r.height };
       }));
       expect(plots.map((p) => p.id).sort()).toEqual(['attention', 'calibration', 'folds', 'km-median', 'km-tertiles', 'td-auc']);
       const png = await page.screenshot({ fullPage: true });

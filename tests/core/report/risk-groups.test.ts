@@ -54,8 +54,8 @@ describe('risk groups of out-of-fold predictions', () => {
 
 describe.each(referenceCohorts<Ref>())('risk groups and log-rank on R reference cohort $name', ({ ref }) => {
   it('median split and tertiles equal R\'s groups (cut = median / type-7 tertiles) and survdiff\'s chi-square and p', () => {
-    const r = rows(ref.time, ref.event, ref.risk);
-    for (const [scheme, lr] of [['median', ref.logrank2], ['tertiles', ref.logrank3]] as const) {
+    const r = rows(ref!.time, ref!.event, ref!.risk);
+    for (const [scheme, lr] of [['median', ref!.logrank2], ['tertiles', ref!.logrank3]] as const) {
       const names = scheme === 'median' ? ['low', 'high'] : ['low', 'intermediate', 'high'];
       expect(riskGroups(r, scheme)).toEqual(lr.group.map((g) => names[g]));
       const fig = kmGroupsFigure(r, scheme);
