@@ -49,6 +49,16 @@ const ALTERNATIVES: Record<BackendName, string> = {
   cpu: "'cpu' (pure JavaScript, always available, slow)",
 };
 
+/** Whether an npm package resolves from mmsurv's install (present in node_modules). */
+export function packageInstalled(pkg: string): boolean {
+  try {
+    require.resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The npm package a candidate imports, where it imports one (cpu needs only @tensorflow/tfjs). */
 export const BACKEND_PACKAGES: Partial<Record<BackendName, string>> = {
   'tfjs-node-gpu': '@tensorflow/tfjs-node-gpu',

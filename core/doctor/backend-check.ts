@@ -3,10 +3,9 @@
  * core/backend/select (it really runs), plus what is installed, the CUDA libraries and whether there is a GPU.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { execa } from 'execa';
 import type { BackendAttempt, BackendName } from '../contracts/backend.js';
-import { BACKEND_ORDER, BACKEND_PACKAGES, selectBackend } from '../backend/select.js';
+import { BACKEND_ORDER, BACKEND_PACKAGES, packageInstalled, selectBackend } from '../backend/select.js';
 import type { CudaSearch, DoctorBackendReport, DoctorCheck } from './check.js';
 import { CUDA_LIBRARIES, findCudaLibraries, missingCudaLibraries } from './cuda-libraries.js';
 
@@ -120,14 +119,6 @@ export function backendCheck(f: BackendFacts): { check: DoctorCheck; report: Doc
   return { check, report };
 }
 
-function resolves(pkg: string): boolean {
-  try {
-    createRequire(import.meta.url).resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function ldconfigCache(timeoutMs: number): Promise<string> {
   for (const bin of ['ldconfig', '/sbin/ldconfig', '/usr/sbin/ldconfig']) {
@@ -149,7 +140,7 @@ export async function probeBackend(): Promise<BackendFacts> {
   const installed: BackendFacts['installed'] = {};
   for (const name of BACKEND_ORDER) {
     const pkg = BACKEND_PACKAGES[name];
-    if (pkg) installed[name] = resolves(pkg);
+    if (pkg) installed[name] = packageInstalled(pkg);
   }
   const cuda = findCudaLibraries({ ldconfig: await ldconfigCache(5000), ldLibraryPath: process.env['LD_LIBRARY_PATH'] });
   const nvidiaGpu = existsSync('/proc/driver/nvidia/version') || existsSync('/dev/nvidiactl');

@@ -1,8 +1,8 @@
-import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import type { BackendName } from '../../../core/contracts/backend.js';
 import {
+  packageInstalled,
   BACKEND_ORDER,
   describeBackend,
   nativeImportFailure,
@@ -11,15 +11,7 @@ import {
 } from '../../../core/backend/select.js';
 import { MemoryLogger } from '../../../core/services/logger.js';
 
-function installed(pkg: string): boolean {
-  try {
-    createRequire(import.meta.url).resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const nativeInstalled = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node');
+const nativeInstalled = packageInstalled('@tensorflow/tfjs-node-gpu') || packageInstalled('@tensorflow/tfjs-node');
 
 /** A fake candidate: records its load in `log`, fails with `failWith` when given. */
 function fake(name: BackendName, log: string[], failWith?: string): BackendCandidate {
@@ -86,7 +78,7 @@ describe('selectBackend on this machine (tfjs-node-gpu absent)', () => {
   });
 
   it("prefer: 'tfjs-node-gpu' throws, saying it is not installed and listing the alternatives", async (ctx) => {
-    if (installed('@tensorflow/tfjs-node-gpu')) ctx.skip('@tensorflow/tfjs-node-gpu is installed here');
+    if (packageInstalled('@tensorflow/tfjs-node-gpu')) ctx.skip('@tensorflow/tfjs-node-gpu is installed here');
     const before = tf.getBackend();
     const err = await selectBackend({ prefer: 'tfjs-node-gpu' }).then(
       () => null,

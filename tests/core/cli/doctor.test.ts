@@ -2,22 +2,14 @@
  * `mmsurv doctor` as a user runs it, on this machine as it is. Docker and R are asked independently here (dockerode,
  * Rscript), so the expectations hold with and without an engine (CI starts one) and with and without R.
  */
-import { createRequire } from 'node:module';
 import Docker from 'dockerode';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { DoctorReport } from '../../../core/doctor/check.js';
 import { mmsurv } from '../../support/cli.js';
+import { packageInstalled } from '../../../core/backend/select.js';
 
-function installed(pkg: string): boolean {
-  try {
-    createRequire(import.meta.url).resolve(pkg);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const nativeInstalled = installed('@tensorflow/tfjs-node-gpu') || installed('@tensorflow/tfjs-node');
+const nativeInstalled = packageInstalled('@tensorflow/tfjs-node-gpu') || packageInstalled('@tensorflow/tfjs-node');
 
 const IDS = ['node', 'backend', 'docker', 'docker-gpu', 'base-image', 'r', 'disk'];
 let report: DoctorReport;
