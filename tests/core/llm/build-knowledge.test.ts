@@ -34,7 +34,10 @@ function writeConfig(reportPrompt?: string): void {
     data: { format: 'manifest', root: 'cohort' },
     llm: { tiny: { type: 'llama-cpp', model: 'models/tiny.gguf', contextSize: 2048, threads: 1, gpu: false } },
     knowledge: {
-      report: { type: 'kemm.expert-report', llm: 'tiny', maxTokens: 160, ...(reportPrompt ? { prompt: reportPrompt } : {}) },
+      // maxTokens covers the longest answer the schema allows (4 statements of <= 200 characters): how soon a
+      // random-weight model closes its strings depends on the CPU's float kernels, so a tighter budget fails on some
+      // machines (seen on an AMD EPYC host) with unterminated strings
+      report: { type: 'kemm.expert-report', llm: 'tiny', maxTokens: 900, ...(reportPrompt ? { prompt: reportPrompt } : {}) },
       background: { type: 'kemm.background', llm: 'tiny', maxTokens: 160 },
     },
     encoders: {
