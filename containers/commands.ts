@@ -89,9 +89,14 @@ export const packageCommand: CommandModule<GlobalArgs, PackageArgs> = {
     const d = await docker();
     const { buildImage, saveImage } = await import('./docker-build.js');
     const t1 = Date.now();
-    const built = await buildImage(d, r.dir, args.tag, args.quiet ? undefined : (line) => process.stderr.write(line));
+    // the builder's own output with --verbose; otherwise its steps as progress (with --json: both)
+    const raw = args.verbose && !args.quiet;
+    const built = await buildImage(d, r.dir, args.tag, {
+      ...(raw ? { onLine: (line: string) => process.stderr.write(line) } : {}),
+      ...(!raw || args.json ? { progress: ctx.progress } : {}),
+    });
     process.stdout.write(`image ${args.tag} (${built.id}) built in ${((Date.now() - t1) / 1000).toFixed(1)} s\n`);
-    if (args.save) process.stdout.write(`saved ${await saveImage(d, args.tag, resolve(r.dir, '..'))}\n`);
+    if (args.save) process.stdout.write(`saved ${await saveImage(d, args.tag, resolve(r.dir, '..'), { progress: ctx.progress })}\n`);
   },
 };
 
@@ -108,7 +113,7 @@ export const testContainerCommand: CommandModule<GlobalArgs, TestArgs> = {
       .option('model', { type: 'string', describe: 'Mount this folder read-only on /opt/ml/model (a model tarball, as the platform does)' })
       .option('timeout', { type: 'number', describe: 'Kill a job after this many seconds' })
       .option('keep-outputs', { type: 'string', describe: 'Keep each case\'s /output under this folder' })
-      .option('json', { type: 'boolean', describe: 'Print one JSON object: cases (id, output, seconds, peak_mb, warnings) and metric' })
+      .option('json', { type: 'boolean', describe: 'Print one JSON object: cases (id, output, seconds, peak_mb, warnings) and metric (progress: JSON lines on stderr)' })
       .example('$0 test-container --challenge chimera-task3 --image mmsurv-task3:v1 --cases data/task3-input', 'every case, as the platform runs it') as never,
   handler: async (args) => {
     const ctx = await createCliContext(args);
@@ -119,6 +124,7 @@ export const testContainerCommand: CommandModule<GlobalArgs, TestArgs> = {
       adapter, image: args.image, casesDir: resolve(args.cases), memory: args.memory,
       ...(args.gpus ? { gpus: true } : {}), ...(args.model ? { modelDir: args.model } : {}),
       ...(args.timeout ? { timeoutSeconds: args.timeout } : {}), ...(args['keep-outputs'] ? { keepOutputs: args['keep-outputs'] } : {}),
+      progress: ctx.progress,
       onCase: args.json ? undefined : (r, i, n) => {
         const status = r.errors.length ? `FAILED ${r.errors.join('; ')}` : `output ${r.output}`;
         process.stdout.write(`[${i + 1}/${n}] ${r.id}: ${status} (${r.seconds.toFixed(1)} s, peak ${r.peak_mb?.toFixed(0) ?? '?'} MB${r.warnings.length ? `, ${r.warnings.length} warning(s)` : ''})\n`);

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import type { ChallengeAdapter } from '../core/contracts/challenge-adapter.js';
+import type { ProgressReporter } from '../core/contracts/progress.js';
 import { harrellC } from '../core/survival/concordance.js';
 import { rocAuc, weightedF1 } from '../core/classification/metrics.js';
 import { runPlatformCase, type PlatformRunOptions } from './platform-run.js';
@@ -46,6 +47,8 @@ export interface TestContainerOptions extends Omit<PlatformRunOptions, 'inputDir
   /** Keep each case's output here (default: a temp folder, removed). */
   keepOutputs?: string;
   onCase?: (r: ContainerCaseResult, index: number, total: number) => void;
+  /** One tick per case: '<case> 7.9s' (or '<case> FAILED 7.9s'). */
+  progress?: ProgressReporter;
 }
 
 export async function listCaseDirs(casesDir: string): Promise<string[]> {
@@ -75,6 +78,7 @@ export async function testContainer(docker: Docker, o: TestContainerOptions): Pr
   const outputSocket = o.adapter.sockets.find((s) => s.direction === 'output')!;
   const root = o.keepOutputs ? resolve(o.keepOutputs) : await mkdtemp(join(tmpdir(), 'mmsurv-test-container-'));
   const results: ContainerCaseResult[] = [];
+  const task = o.progress?.start(`test-container ${o.image}`, ids.length);
   try {
     for (const [i, id] of ids.entries()) {
       const outputDir = join(root, id);
@@ -107,9 +111,11 @@ export async function testContainer(docker: Docker, o: TestContainerOptions): Pr
       if (run.tmpLeftovers && run.tmpLeftovers.length > 0) warnings.push(`left in /tmp: ${run.tmpLeftovers.join(', ')}`);
       const r: ContainerCaseResult = { id, output, seconds: run.seconds, peak_mb: run.peakMb, exit_code: run.exitCode, warnings, errors, tmp_leftovers: run.tmpLeftovers };
       results.push(r);
+      task?.tick(1, `${id}${r.errors.length ? ' FAILED' : ''} ${r.seconds.toFixed(1)}s`);
       o.onCase?.(r, i, ids.length);
     }
   } finally {
+    task?.done();
     if (!o.keepOutputs) await rm(root, { recursive: true, force: true });
   }
   return {

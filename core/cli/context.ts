@@ -15,6 +15,8 @@ import { StreamProgress } from '../services/progress.js';
 export interface GlobalArgs {
   quiet?: boolean;
   verbose?: boolean;
+  /** Progress as JSON lines on stderr (a command's own `--json` also prints its result as JSON on stdout). */
+  json?: boolean;
   backend?: string;
   plugins?: string[];
 }
@@ -29,8 +31,9 @@ export interface CliContext {
 }
 
 export async function createCliContext(args: GlobalArgs): Promise<CliContext> {
-  const logger = new ConsoleLogger(args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal');
-  const progress = new StreamProgress({ quiet: args.quiet });
+  const progress = new StreamProgress({ quiet: args.quiet ?? false, json: args.json ?? false });
+  // log lines go through the progress stream, so a message never lands in the middle of a TTY bar
+  const logger = new ConsoleLogger(args.quiet ? 'quiet' : args.verbose ? 'verbose' : 'normal', (line) => progress.writeLine(line));
   // Imported here, not at the top: `mmsurv --help` must not load tfjs and every plugin.
   const [{ loadRegistries }, { registerCoreComponents }] = await Promise.all([
     import('../registry/loader.js'),

@@ -15,6 +15,11 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMultimodal cancer survival prediction: mix published model parts by config, cross-validate, package a challenge submission.')
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'Print only results, warnings and errors', global: true })
     .option('verbose', { type: 'boolean', describe: 'Print debug messages', global: true })
+    .option('json', {
+      type: 'boolean',
+      describe: 'Progress as JSON lines on stderr (commands with a JSON result also print it on stdout)',
+      global: true,
+    })
     .option('backend', {
       type: 'string',
       choices: ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'],

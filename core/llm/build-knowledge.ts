@@ -11,7 +11,6 @@
 import { dirname, join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import type { Logger } from '../contracts/logger.js';
-import type { ProgressReporter } from '../contracts/progress.js';
 import { resolveDataRoot } from '../config/data-root.js';
 import { resolveAndValidate } from '../config/validate.js';
 import { buildContext, createRunContainer } from '../di/container.js';
@@ -63,11 +62,7 @@ export async function buildKnowledge(ctx: { registries: Registries; container: D
     if (llmEncoders.length > 0 && config['fusion'] && config['head']) {
       const model = SurvivalModel.create(ctx.registries, config as unknown as ModelConfig, container);
       try {
-        const progress = container.resolve<ProgressReporter>(TOKENS.Progress);
-        const task = progress.start(`LLM embeddings (${llmEncoders.map((k) => `encoders.${k}`).join(', ')})`, 1);
-        await model.prepare(cases);
-        task.tick();
-        task.done();
+        await model.prepare(cases); // each LLM text encoder shows its own progress over the texts it must embed
         embedders.push(...llmEncoders.map((k) => `encoders.${k}`));
       } finally {
         model.dispose();

@@ -1,7 +1,7 @@
 /**
  * LLM embeddings of texts through the knowledge cache: `ensure(texts)` embeds the texts not seen before (in batches,
- * with the model loaded only when something is missing) and stores them; `get(text)` is then synchronous, so a text
- * encoder's `encode` never waits. A cached re-run loads no model at all.
+ * with the model loaded only when something is missing, and a progress task over the missing texts) and stores them;
+ * `get(text)` is then synchronous, so a text encoder's `encode` never waits. A cached re-run loads no model at all.
  *
  * @example
  * const e = new CachedLlmEmbeddings(models, 'student', cacheDir, 'encoders.report.embedder');
@@ -9,6 +9,7 @@
  * const v = e.get('High-grade papillary urothelial carcinoma.');   // Float32Array(e.dim)
  */
 import { EmbeddingStore } from './knowledge-cache.js';
+import type { ProgressReporter } from '../contracts/progress.js';
 import type { LanguageModels } from './language-models.js';
 
 const BATCH = 16;
@@ -24,6 +25,7 @@ export class CachedLlmEmbeddings {
     private readonly name: string,
     private readonly cacheDir: string | null,
     private readonly where: string,
+    private readonly progress?: ProgressReporter,
   ) {}
 
   /** 'llm:<model id>', known after the first `ensure`. */
@@ -49,6 +51,7 @@ export class CachedLlmEmbeddings {
     }
     if (missing.length === 0) return;
     const lm = await this.models.get(this.name, this.where);
+    const task = this.progress?.start(`${this.where}: LLM embeddings`, missing.length);
     for (let i = 0; i < missing.length; i += BATCH) {
       const batch = missing.slice(i, i + BATCH);
       const vectors = await lm.embed(batch);
@@ -57,7 +60,9 @@ export class CachedLlmEmbeddings {
         this.keep(t, vectors[j]!);
         this.store?.set(t, vectors[j]!);
       });
+      task?.tick(batch.length);
     }
+    task?.done();
     await this.store?.flush();
   }
 

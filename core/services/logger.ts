@@ -5,7 +5,7 @@ export type LogLevel = 'quiet' | 'normal' | 'verbose';
 /** Logger writing to stderr (or any sink), prefixed by level for warnings and errors. */
 export class ConsoleLogger implements Logger {
   constructor(
-    private readonly level: LogLevel = 'normal',
+    readonly level: LogLevel = 'normal',
     private readonly write: (line: string) => void = (line) => process.stderr.write(line + '\n'),
   ) {}
   debug(message: string): void { if (this.level === 'verbose') this.write(`debug: ${message}`); }

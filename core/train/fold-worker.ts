@@ -2,9 +2,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BackendName } from '../contracts/backend.js';
 import type { ModelConfig } from '../model/survival-model.js';
-import type { FoldPoolJob, WorkerReply, WorkerRequest } from './fold-pool.js';
+import { TOKENS } from '../di/tokens.js';
+import type { FoldWorkerData, WorkerReply, WorkerRequest } from './fold-pool.js';
 
-const job = workerData as FoldPoolJob;
+const job = workerData as FoldWorkerData;
 const port = parentPort!;
 const send = (m: WorkerReply) => port.postMessage(m);
 
@@ -20,13 +21,16 @@ async function main(): Promise<void> {
       import('./cross-validate.js'),
       import('./train-fold.js'),
     ]);
-  const logger = new ConsoleLogger('normal');
+  const progress = new StreamProgress({ ...job.progress, taskPrefix: `w${job.worker}.` });
+  const logger = new ConsoleLogger(job.logLevel ?? 'normal', (line) => progress.writeLine(line));
   const registries = await loadRegistries({ builtins: registerCoreComponents, extraRegistryFiles: job.pluginFiles });
   const backend = await selectBackend({ prefer: job.backend as BackendName, logger: new ConsoleLogger('quiet') });
-  const container = createRootContainer({ logger, progress: new StreamProgress(), registries, backend });
+  // The parent has shown loading the cases already: the worker's own preparation is silent, its folds are not.
+  const container = createRootContainer({ logger, progress: new StreamProgress({ quiet: true }), registries, backend });
   const run = await prepareRun({ registries, container, backend }, {
     configFile: job.configFile, runDir: job.runDir, resume: true, ...(job.splitsFile ? { splitsFile: job.splitsFile } : {}),
   });
+  container.register(TOKENS.Progress, { useValue: progress });
   const byId = new Map(run.cases.map((c) => [c.id, c]));
   port.on('message', (m: WorkerRequest) => {
     if (m.type === 'exit') { void run.models.dispose().finally(() => port.close()); return; }

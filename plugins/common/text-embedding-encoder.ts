@@ -3,6 +3,7 @@ import type { Case } from '../../core/contracts/case.js';
 import type { BuildContext, ComponentSpec } from '../../core/contracts/component.js';
 import type { Encoder, Mode } from '../../core/contracts/encoder.js';
 import type { KnowledgeRole } from '../../core/contracts/knowledge-source.js';
+import type { ProgressReporter } from '../../core/contracts/progress.js';
 import type { RandomSource } from '../../core/contracts/random-source.js';
 import type { TextEmbedder } from '../../core/contracts/text-embedder.js';
 import { Dense } from '../../core/model/dense.js';
@@ -85,7 +86,8 @@ export class TextEmbeddingEncoder implements Encoder {
       const { llm } = options.embedder as { llm: string };
       const where = `${ctx.path}.embedder.llm`;
       const cacheDir = ctx.container.isRegistered(TOKENS.KnowledgeCacheDir, true) ? ctx.container.resolve<string>(TOKENS.KnowledgeCacheDir) : null;
-      this.llm = new CachedLlmEmbeddings(languageModelsOf(ctx.container, where), llm, cacheDir, where);
+      const progress = ctx.container.isRegistered(TOKENS.Progress, true) ? ctx.container.resolve<ProgressReporter>(TOKENS.Progress) : undefined;
+      this.llm = new CachedLlmEmbeddings(languageModelsOf(ctx.container, where), llm, cacheDir, where, progress);
       this.embedder = new LlmEmbedder(this.llm);
     }
     this.dropoutRandom = ctx.random.fork('dropout');
