@@ -42,7 +42,7 @@ export function kmSubtitle(fig: KmGroupsFigure): string {
   return `log-rank p = ${formatP(lr.p)} (chi-square ${Number.isFinite(lr.chisq) ? lr.chisq.toFixed(2) : 'NA'}, df ${lr.df}); ${parts.join('; ')}`;
 }
 
-export function kmSpec(fig: KmGroupsFigure, o: { timeUnit?: string } = {}): TopLevelSpec {
+export function kmSpec(fig: KmGroupsFigure): TopLevelSpec {
   const groups = fig.groups.map((g) => g.group);
   const color = {
     field: 'group', type: 'nominal' as const, title: 'risk group', sort: groups,
@@ -68,7 +68,7 @@ export function kmSpec(fig: KmGroupsFigure, o: { timeUnit?: string } = {}): TopL
           {
             name: 'km_curve', data: { values: steps }, mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
             encoding: {
-              x: { ...x, title: `time${o.timeUnit ? ` (${o.timeUnit})` : ''}` },
+              x: { ...x, title: 'time (as in the cohort)' },
               y: { field: 'surv', type: 'quantitative', title: 'survival probability', scale: { domain: [0, 1] }, axis: yAxis },
               color,
             },
@@ -92,11 +92,11 @@ export function kmSpec(fig: KmGroupsFigure, o: { timeUnit?: string } = {}): TopL
   } as TopLevelSpec;
 }
 
-export function tdAucSpec(fig: TdAucFigure & { iauc: number | null; iaucSd: number | null }, o: { timeUnit?: string } = {}): TopLevelSpec {
+export function tdAucSpec(fig: TdAucFigure & { iauc: number | null; iaucSd: number | null }): TopLevelSpec {
   const perFold = fig.folds.flatMap((f) => f.auc.map((auc, k) => ({ fold: `fold ${f.fold}`, time: fig.times[k]!, auc })).filter((r) => r.auc !== null));
   const mean = fig.mean.filter((m) => m.auc !== null);
   const i = fig.iauc === null ? 'iAUC -' : `iAUC ${fig.iauc.toFixed(3)}${fig.iaucSd === null ? '' : ` ± ${fig.iaucSd.toFixed(3)}`} (mean ± sd over folds, at the run's evaluation times)`;
-  const x = { field: 'time', type: 'quantitative' as const, title: `time${o.timeUnit ? ` (${o.timeUnit})` : ''}` };
+  const x = { field: 'time', type: 'quantitative' as const, title: 'time (as in the cohort)' };
   return {
     $schema: SCHEMA, config: CONFIG, width: 560, height: 300,
     title: { text: 'Time-dependent AUC (cumulative/dynamic, KM censoring weights)', subtitle: `${i}; thin lines: folds, black: mean` },

@@ -20,6 +20,7 @@ import { packageRoot } from '../paths.js';
 import { readRunSummary } from '../train/cross-validate.js';
 import { readSurvivalOof } from '../train/evaluate-run.js';
 import type { FoldSummary, RunSummary } from '../train/run-outputs.js';
+import type { OofRow } from '../train/train-fold.js';
 import type { AttentionFigure } from './attention-map.js';
 import { calibrationFigure, type CalibrationFigure } from './calibration-bins.js';
 import { kmGroupsFigure, type KmGroupsFigure, type OofCase } from './risk-groups.js';
@@ -72,10 +73,11 @@ async function jsonOrNull<T>(file: string): Promise<T | null> {
   }
 }
 
-function packageVersion(name: string): string | null {
+/** The version in a package.json (mmsurv's own, or a dependency's resolved from mmsurv's install), or null. */
+function packageVersion(name: string | null): string | null {
   try {
     const require = createRequire(join(packageRoot(), 'package.json'));
-    return (require(`${name}/package.json`) as { version: string }).version;
+    return (require(name === null ? './package.json' : `${name}/package.json`) as { version: string }).version;
   } catch {
     return null;
   }
@@ -100,31 +102,27 @@ export function survivalFigures(rows: readonly (OofCase & { surv: number[] | nul
   };
 }
 
-export async function collectReportData(runDir: string, o: { attention?: ReportData['attention'] } = {}): Promise<ReportData> {
+/**
+ * The report data of a run directory. `attention`, when given, computes the attention figure from the out-of-fold
+ * rows of a survival run (it needs a model; see attention-map.ts).
+ */
+export async function collectReportData(runDir: string, o: { attention?: (oof: OofRow[]) => Promise<ReportData['attention']> } = {}): Promise<ReportData> {
   const dir = resolve(runDir);
   const summary = await readRunSummary(dir);
   const target = summary.target ?? 'survival';
   const splits = await jsonOrNull<{ hash?: string }>(join(dir, 'splits.json'));
   const config = (await jsonOrNull<Record<string, unknown>>(join(dir, 'config.resolved.json'))) ?? summary.config;
   const environment: ReportEnvironment = {
-    backend: summary.backend, node: process.version, mmsurv: readVersionOf(packageRoot()),
+    backend: summary.backend, node: process.version, mmsurv: packageVersion(null) ?? 'unknown',
     tfjs: packageVersion('@tensorflow/tfjs'), platform: `${process.platform}-${process.arch}`,
     seed: summary.seed, splitsHash: splits?.hash ?? null, trainSeconds: summary.seconds,
   };
   const base = {
     version: 1 as const, name: summary.name, target, generated: new Date().toISOString(), runDir: dir, config,
-    summary, folds: summary.folds, environment, attention: o.attention ?? null,
+    summary, folds: summary.folds, environment,
   };
-  if (target === 'binary') return { ...base, data: null, km: null, tdAuc: null, calibration: null };
+  if (target === 'binary') return { ...base, attention: null, data: null, km: null, tdAuc: null, calibration: null };
   const rows = await readSurvivalOof(join(dir, 'oof.csv'), summary.eval_times);
-  return { ...base, data: dataSummary(rows), ...survivalFigures(rows, summary) };
-}
-
-function readVersionOf(root: string): string {
-  try {
-    const require = createRequire(join(root, 'package.json'));
-    return (require('./package.json') as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
+  const attention = o.attention ? await o.attention(rows) : null;
+  return { ...base, attention, data: dataSummary(rows), ...survivalFigures(rows, summary) };
 }

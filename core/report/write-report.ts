@@ -62,17 +62,15 @@ interface FigurePlan {
 
 function plan(d: ReportData, notes: string[]): FigurePlan[] {
   const out: FigurePlan[] = [];
-  const unit = typeof (d.config['data'] as Record<string, unknown> | undefined)?.['timeUnit'] === 'string' ? ((d.config['data'] as Record<string, string>)['timeUnit']) : undefined;
-  const opts = unit ? { timeUnit: unit } : {};
   if (d.km) {
-    out.push({ id: 'km-median', title: 'Kaplan-Meier curves of the out-of-fold risk groups, median split', spec: kmSpec(d.km.median, opts), json: d.km.median, csvs: kmCsvs('km-median', d.km.median) });
-    out.push({ id: 'km-tertiles', title: 'Kaplan-Meier curves of the out-of-fold risk groups, tertiles', spec: kmSpec(d.km.tertiles, opts), json: d.km.tertiles, csvs: kmCsvs('km-tertiles', d.km.tertiles) });
+    out.push({ id: 'km-median', title: 'Kaplan-Meier curves of the out-of-fold risk groups, median split', spec: kmSpec(d.km.median), json: d.km.median, csvs: kmCsvs('km-median', d.km.median) });
+    out.push({ id: 'km-tertiles', title: 'Kaplan-Meier curves of the out-of-fold risk groups, tertiles', spec: kmSpec(d.km.tertiles), json: d.km.tertiles, csvs: kmCsvs('km-tertiles', d.km.tertiles) });
   }
   if (d.tdAuc) {
     if (d.tdAuc.times.length === 0) notes.push('No time-dependent AUC: the cohort has no events.');
     else {
       const rows = [...d.tdAuc.folds.flatMap((f) => f.auc.map((a, k) => [f.fold, d.tdAuc!.times[k], a])), ...d.tdAuc.mean.map((m) => ['mean', m.time, m.auc])];
-      out.push({ id: 'td-auc', title: 'Time-dependent AUC per fold and its mean, with iAUC', spec: tdAucSpec(d.tdAuc, opts), json: d.tdAuc, csvs: { 'td-auc.csv': csv(['fold', 'time', 'auc'], rows) } });
+      out.push({ id: 'td-auc', title: 'Time-dependent AUC per fold and its mean, with iAUC', spec: tdAucSpec(d.tdAuc), json: d.tdAuc, csvs: { 'td-auc.csv': csv(['fold', 'time', 'auc'], rows) } });
     }
   }
   if (d.calibration) {
@@ -111,18 +109,9 @@ function plan(d: ReportData, notes: string[]): FigurePlan[] {
 export async function writeRunReport(runDir: string, ctx?: AttentionContext): Promise<WriteReportResult> {
   const dir = resolve(runDir);
   const notes: string[] = [];
-  const base = await collectReportData(dir);
-  let attention: ReportData['attention'] = null;
-  if (ctx && base.target === 'survival') {
-    const { readSurvivalOof } = await import('../train/evaluate-run.js');
-    const oof = await readSurvivalOof(join(dir, 'oof.csv'), base.summary.eval_times);
-    try {
-      attention = await caseAttention(ctx, dir, oof);
-    } catch (err) {
-      attention = { note: `it could not be computed (${(err as Error).message})` };
-    }
-  }
-  const data: ReportData = { ...base, attention };
+  const data = await collectReportData(dir, ctx ? {
+    attention: (oof) => caseAttention(ctx, dir, oof).catch((err: Error) => ({ note: `it could not be computed (${err.message})` })),
+  } : {});
   // figures go to a fresh folder that replaces report/ only once complete: no half-written or stale figure stays
   const staging = `${REPORT_DIR}.new-${process.pid}`;
   await rm(join(dir, staging), { recursive: true, force: true });
