@@ -4,13 +4,14 @@
  * progress, plain lines end with the elapsed time, and fold worker threads (`train --workers 2`) follow the parent's
  * mode.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProgressEvent } from '../../../core/contracts/progress.js';
 import { mmsurv } from '../../support/cli.js';
+import { smallCohortArgs, writeSmallRunSetup } from '../../support/small-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsurv-progress-cli-'));
 afterAll(async () => { await rm(dir, { recursive: true, force: true }); });
@@ -41,19 +42,9 @@ function expectWellFormedTasks(events: ProgressEvent[]): Map<string, ProgressEve
   return tasks;
 }
 
-const SYNTH = ['--cases', '36', '--seed', '1', '--layout', 'manifest', '--feature-dim', '8', '--genes', '30', '--max-patches', '40', '--min-patches', '10'];
+const SYNTH = smallCohortArgs(1);
 
-beforeAll(async () => {
-  const s = await mmsurv(['synth', '--out', join(dir, 'cohort'), ...SYNTH, '--quiet']);
-  expect(s.exitCode, s.stderr).toBe(0);
-  writeFileSync(join(dir, 'exp.json'), JSON.stringify({
-    data: { format: 'manifest', root: 'cohort' },
-    encoders: { wsi: { type: 'abmil', dim: 8 }, rna: { type: 'snn', dims: [8] } },
-    fusion: { type: 'concat' },
-    head: { type: 'cox' },
-    train: { folds: 3, epochs: 2, batchSize: 6, lr: 0.003, seed: 2 },
-  }));
-}, 60_000);
+beforeAll(() => writeSmallRunSetup(dir, 1, ['--quiet']), 60_000);
 
 describe('--json and --quiet progress', () => {
   it('synth --json: JSON progress lines on stderr, the summary as JSON on stdout', async () => {

@@ -3,25 +3,16 @@
  * same out-of-fold predictions as folds in the main thread, evaluate reprints the summary from oof.csv, predict
  * reads new cases in the run's data format, and a second train into the same run directory is refused.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { mmsurv } from '../../support/cli.js';
+import { writeSmallRunSetup } from '../../support/small-run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsurv-train-cli-'));
 
-beforeAll(async () => {
-  const s = await mmsurv(['synth', '--out', join(dir, 'cohort'), '--cases', '36', '--seed', '4', '--layout', 'manifest', '--feature-dim', '8', '--genes', '30', '--max-patches', '40', '--min-patches', '10']);
-  expect(s.exitCode, s.stderr).toBe(0);
-  writeFileSync(join(dir, 'exp.json'), JSON.stringify({
-    data: { format: 'manifest', root: 'cohort' },
-    encoders: { wsi: { type: 'abmil', dim: 8 }, rna: { type: 'snn', dims: [8] } },
-    fusion: { type: 'concat' },
-    head: { type: 'cox' },
-    train: { folds: 3, epochs: 2, batchSize: 6, lr: 0.003, seed: 2 },
-  }));
-}, 60_000);
+beforeAll(() => writeSmallRunSetup(dir, 4), 60_000);
 
 describe('mmsurv train / evaluate / predict', () => {
   it('gives the same predictions with --workers 2 as in one thread', async () => {
