@@ -8,7 +8,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerCoreComponents } from '../../../core/data/register.js';
+import { createRootContainer } from '../../../core/di/container.js';
+import { caseAttention } from '../../../core/report/attention-map.js';
+import { loadRegistries } from '../../../core/registry/loader.js';
+import { MemoryLogger } from '../../../core/services/logger.js';
+import { StreamProgress } from '../../../core/services/progress.js';
+import { readSurvivalOof } from '../../../core/train/evaluate-run.js';
 import { mmsurv } from '../../support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mmsurv-report-att-'));
@@ -55,6 +63,18 @@ describe('report attention of a SurvPGC run', () => {
     expect(csv[1]!.split(',').slice(0, 2).map(Number)).toEqual([att.patches[0].x, att.patches[0].y]);
     const svg = readFileSync(join(runDir, 'report', 'attention.svg'), 'utf8');
     for (const n of names) expect(svg).toContain(n.replace('>', '&gt;'));
+  });
+
+  it('computing the attention in process leaves no tensor behind (model loaded, case explained, model freed)', async () => {
+    await tf.setBackend('cpu');
+    const registries = await loadRegistries({ builtins: registerCoreComponents });
+    const container = createRootContainer({ logger: new MemoryLogger(), progress: new StreamProgress({ quiet: true }), registries });
+    const oof = await readSurvivalOof(join(runDir, 'oof.csv'), JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).eval_times);
+    const first = await caseAttention({ registries, container }, runDir, oof);
+    const before = tf.memory().numTensors;
+    const again = await caseAttention({ registries, container }, runDir, oof);
+    expect(tf.memory().numTensors).toBe(before);
+    expect('maps' in again && 'maps' in first && again.caseId === first.caseId).toBe(true);
   });
 
   it('mmsurv report on an unfinished run fails saying what is missing, and keeps the earlier report', async () => {
