@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Backend, BackendAttempt, BackendName } from '../contracts/backend.js';
 import type { Logger } from '../contracts/logger.js';
 import { explicitTransposeFor } from '../model/dense.js';
+import { describeNativeMatmul, installNativeMatmul } from './native-matmul.js';
 
 /** One way to get a backend. `load()` activates it (ends with the engine on it) or throws an Error saying why not. */
 export interface BackendCandidate {
@@ -180,6 +181,7 @@ function wasmCandidate(): BackendCandidate {
         }
       }
       await activate('wasm', pkg);
+      installNativeMatmul();
     },
   };
 }
@@ -259,9 +261,11 @@ export async function selectBackend(opts: SelectBackendOptions = {}): Promise<Ba
       tf,
       attempts,
       explicitTransposeGrad: explicitTransposeFor(candidate.name),
+      matmul: candidate.name === 'wasm' ? describeNativeMatmul() : `${candidate.name} matmul`,
     };
     if (!opts.candidates) current = { backend, prefer };
     opts.logger?.info(`backend: ${describeBackend(backend)}${prefer === 'auto' ? '' : ' (requested)'}`);
+    if (backend.name === 'wasm' && !opts.candidates) opts.logger?.info(`matmul: ${backend.matmul}`);
     return backend;
   }
 

@@ -6,8 +6,10 @@
  *
  * Invariants
  * - `tf` is the one tfjs namespace of the process; `name` is `tf.getBackend()` after selection.
- * - `explicitTransposeGrad` is true where matmul with a transposed operand is slow (wasm): shared layers then use
- *   explicit transposes in their gradients (core/model/dense).
+ * - `explicitTransposeGrad` is true where matmul with a transposed operand is slow (wasm with its own kernel):
+ *   shared layers then use explicit transposes in their gradients (core/model/dense).
+ * - `matmul` says which matmul runs: on wasm, the native sgemm of the system's OpenBLAS when koffi and the library
+ *   load (core/backend/native-matmul), else the wasm kernel, with the reason.
  *
  * @example
  * const { tf, name } = container.resolve<Backend>(TOKENS.Backend);
@@ -28,4 +30,6 @@ export interface Backend {
   readonly tf: typeof tfNamespace;
   readonly attempts: readonly BackendAttempt[];
   readonly explicitTransposeGrad: boolean;
+  /** One line, e.g. 'native sgemm: libopenblas.so.0, 1 thread' or 'wasm matmul (native sgemm off: ...)'. */
+  readonly matmul: string;
 }

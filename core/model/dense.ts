@@ -4,15 +4,20 @@
  * On the wasm backend, matMul with a transposed operand takes a slow path (x^T @ g is ~15x slower than x @ W plus
  * an explicit transpose), and tfjs's own matMul gradient uses the transposed forms. `matMul(x, w, true)` computes
  * the same value and gradients with explicit transposes instead. On the cpu backend the trick is slower: pick it
- * per backend with `explicitTransposeFor(name)` (or `Backend.explicitTransposeGrad`).
+ * per backend with `explicitTransposeFor(name)` (or `Backend.explicitTransposeGrad`). Where the wasm backend's
+ * matmul is the native sgemm (core/backend/native-matmul), transposed operands are free and the stock path is used.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendName } from '../contracts/backend.js';
 import type { RandomSource } from '../contracts/random-source.js';
+import { nativeMatmulStatus } from '../backend/native-matmul.js';
 
-/** True where explicit-transpose gradients are faster than tfjs's stock ones: the wasm backend only. */
+/**
+ * True where explicit-transpose gradients are faster than tfjs's stock ones: the wasm backend, unless its matmul is
+ * the native sgemm (which takes transposed operands as flags).
+ */
 export function explicitTransposeFor(backendName: BackendName | string): boolean {
-  return backendName === 'wasm';
+  return backendName === 'wasm' && !nativeMatmulStatus().active;
 }
 
 /** x @ w whose gradients are dy @ transpose(w) and transpose(x) @ dy, with explicit transposes (no transposeA/B). */

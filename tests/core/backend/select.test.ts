@@ -9,6 +9,7 @@ import {
   selectBackend,
   type BackendCandidate,
 } from '../../../core/backend/select.js';
+import { nativeMatmulStatus } from '../../../core/backend/native-matmul.js';
 import { MemoryLogger } from '../../../core/services/logger.js';
 
 const nativeInstalled = packageInstalled('@tensorflow/tfjs-node-gpu') || packageInstalled('@tensorflow/tfjs-node');
@@ -25,14 +26,14 @@ function fake(name: BackendName, log: string[], failWith?: string): BackendCandi
 }
 
 describe('selectBackend on this machine (tfjs-node-gpu absent)', () => {
-  it("'auto' selects wasm, records why tfjs-node-gpu and tfjs-node were skipped, and logs one line", async (ctx) => {
+  it("'auto' selects wasm, records why tfjs-node-gpu and tfjs-node were skipped, and logs the backend and matmul lines", async (ctx) => {
     if (nativeInstalled) ctx.skip('@tensorflow/tfjs-node(-gpu) is installed here, so auto would not fall back to wasm');
     const logger = new MemoryLogger();
     const b = await selectBackend({ logger });
     expect(b.name).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(b.tf).toBe(tf); // the one tfjs namespace
-    expect(b.explicitTransposeGrad).toBe(true);
+    expect(b.explicitTransposeGrad).toBe(!nativeMatmulStatus().active); // the native sgemm takes transposes as flags
     expect(b.attempts.map((a) => [a.name, a.ok])).toEqual([
       ['tfjs-node-gpu', false],
       ['tfjs-node', false],
@@ -44,7 +45,8 @@ describe('selectBackend on this machine (tfjs-node-gpu absent)', () => {
     expect(gpu).toContain('absent when that download failed or was skipped');
     expect(b.attempts[1]!.reason).toMatch(/^not installed: @tensorflow\/tfjs-node /);
     const infos = logger.lines.filter((l) => l.level === 'info').map((l) => l.message);
-    expect(infos).toEqual(['backend: wasm (tfjs-node-gpu: not installed; tfjs-node: not installed)']);
+    expect(infos).toEqual(['backend: wasm (tfjs-node-gpu: not installed; tfjs-node: not installed)', `matmul: ${b.matmul}`]);
+    expect(b.matmul).toMatch(/^(native sgemm: \S+, \d+ threads?|wasm matmul \(native sgemm off: .+\))/);
     expect(describeBackend(b)).toBe('wasm (tfjs-node-gpu: not installed; tfjs-node: not installed)');
 
     // the engine really computes on wasm
@@ -119,7 +121,7 @@ describe('selectBackend fallback order (injected candidates)', () => {
     });
     expect(log).toEqual(['tfjs-node-gpu', 'tfjs-node', 'wasm']);
     expect(b.name).toBe('wasm');
-    expect(b.explicitTransposeGrad).toBe(true);
+    expect(b.explicitTransposeGrad).toBe(!nativeMatmulStatus().active); // the native sgemm takes transposes as flags
     expect(b.attempts).toEqual([
       { name: 'tfjs-node-gpu', ok: false, reason: 'not installed: gpu package absent' },
       {

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../../../core/backend/select.js';
 import type { BackendName } from '../../../core/contracts/backend.js';
 import { Dense, explicitTransposeFor, initKernel, matMul } from '../../../core/model/dense.js';
+import { nativeMatmulStatus } from '../../../core/backend/native-matmul.js';
 import { SeededRandom } from '../../../core/services/random.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -32,8 +33,8 @@ function randomTensor(rows: number, cols: number, seed: number): tf.Tensor2D {
   return tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal()), [rows, cols]);
 }
 
-it('explicitTransposeFor is true for wasm only', () => {
-  expect(explicitTransposeFor('wasm')).toBe(true);
+it('explicitTransposeFor is true for wasm only, and only while its matmul is the wasm kernel', () => {
+  expect(explicitTransposeFor('wasm')).toBe(!nativeMatmulStatus().active);
   for (const name of ['cpu', 'tfjs-node', 'tfjs-node-gpu', 'tensorflow']) expect(explicitTransposeFor(name)).toBe(false);
 });
 
