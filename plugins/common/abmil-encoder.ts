@@ -13,6 +13,8 @@ export interface AbmilEncoderOptions {
   attentionDim: number | null;
   dropout: number;
   maxPatches: number | null;
+  /** Patches per chunk in eval mode: larger bags are pooled chunk by chunk (online softmax), so memory stays flat. */
+  evalChunk: number;
 }
 
 interface AbmilState {
@@ -25,6 +27,11 @@ interface AbmilState {
  *   alpha = softmax_i(a),  z = sum_i alpha_i h_i  -> one token [1, dim].
  * w has no bias (a constant shift of every a_i leaves the softmax unchanged, so it would never train).
  * Variables, in order: W, b, V, b_V, U, b_U, w. Training samples at most `maxPatches` patches per case.
+ *
+ * Inference over very large bags (100k patches) streams: in eval mode a bag of more than `evalChunk` patches goes
+ * through the layers `evalChunk` rows at a time, and the softmax pooling is accumulated online (running maximum m of
+ * the scores, running sum s of exp(a_i - m) and running weighted sum of h_i, both rescaled by exp(m_old - m_new) when
+ * the maximum grows), which is the same z up to rounding, with memory for one chunk instead of the whole bag.
  */
 export class AbmilEncoder implements Encoder {
   readonly modality: string;
@@ -98,9 +105,58 @@ export class AbmilEncoder implements Encoder {
     return { h, alpha: tf.softmax(a) };
   }
 
+  /** Rows [start, end) of the bag, projected (eval mode): h [rows, dim] and the scores a as a JS array. */
+  private chunkScores(p: PatchRows, start: number, end: number): { h: tf.Tensor2D; scores: Float32Array } {
+    const part: PatchRows = { values: p.values.subarray(start * p.dim, end * p.dim), rows: end - start, dim: p.dim };
+    const { h, a } = tf.tidy(() => {
+      const x = tf.tensor2d(part.values, [part.rows, part.dim]);
+      const hh = tf.relu(this.fc!.apply(x));
+      const gated = tf.mul(tf.tanh(this.attV!.apply(hh)), tf.sigmoid(this.attU!.apply(hh))) as tf.Tensor2D;
+      return { h: hh, a: this.attW!.apply(gated) };
+    });
+    const scores = Float32Array.from(a.dataSync() as Float32Array);
+    a.dispose();
+    return { h, scores };
+  }
+
+  /** Eval-mode pooling of a bag larger than evalChunk, one chunk at a time (see the class comment). */
+  private encodeStreaming(p: PatchRows): tf.Tensor2D {
+    const chunk = this.options.evalChunk;
+    let m = -Infinity;
+    let s = 0;
+    let acc: tf.Tensor2D | null = null;
+    for (let start = 0; start < p.rows; start += chunk) {
+      const end = Math.min(p.rows, start + chunk);
+      const { h, scores } = this.chunkScores(p, start, end);
+      let chunkMax = -Infinity;
+      for (const v of scores) if (v > chunkMax) chunkMax = v;
+      const next = Math.max(m, chunkMax);
+      const rescale = Number.isFinite(m) ? Math.exp(m - next) : 0;
+      const w = new Float32Array(scores.length);
+      let sum = 0;
+      for (let i = 0; i < scores.length; i++) {
+        w[i] = Math.exp(scores[i]! - next);
+        sum += w[i]!;
+      }
+      const previous: tf.Tensor2D | null = acc;
+      acc = tf.tidy(() => {
+        const part = matMul(tf.tensor2d(w, [1, w.length]), h, this.fc!.explicitTranspose);
+        return previous ? (tf.add(tf.mul(previous, rescale), part) as tf.Tensor2D) : part;
+      });
+      previous?.dispose();
+      h.dispose();
+      s = s * rescale + sum;
+      m = next;
+    }
+    const z = tf.div(acc!, s) as tf.Tensor2D;
+    acc!.dispose();
+    return z;
+  }
+
   encode(c: Case, mode: Mode): tf.Tensor2D | null {
     const p = this.patches(c, mode);
     if (!p) return null;
+    if (mode === 'eval' && p.rows > this.options.evalChunk) return this.encodeStreaming(p);
     return tf.tidy(() => {
       const { h, alpha } = this.attend(p, mode);
       return matMul(alpha, h, this.fc!.explicitTranspose);
@@ -111,6 +167,21 @@ export class AbmilEncoder implements Encoder {
   explain(c: Case): { attention: Float32Array } | null {
     const p = this.patches(c, 'eval');
     if (!p) return null;
+    if (p.rows > this.options.evalChunk) {
+      // Scores chunk by chunk, then the softmax over all of them here.
+      const scores = new Float32Array(p.rows);
+      for (let start = 0; start < p.rows; start += this.options.evalChunk) {
+        const end = Math.min(p.rows, start + this.options.evalChunk);
+        const part = this.chunkScores(p, start, end);
+        part.h.dispose();
+        scores.set(part.scores, start);
+      }
+      let max = -Infinity;
+      for (const v of scores) if (v > max) max = v;
+      let sum = 0;
+      for (const v of scores) sum += Math.exp(v - max);
+      return { attention: scores.map((v) => Math.exp(v - max) / sum) };
+    }
     const alpha = tf.tidy(() => this.attend(p, 'eval').alpha);
     const attention = Float32Array.from(alpha.dataSync() as Float32Array);
     alpha.dispose();
@@ -137,6 +208,10 @@ export const abmilEncoderSpec: ComponentSpec<'encoder', AbmilEncoderOptions> = {
       },
       dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.25, description: 'Dropout rate on the projected patches (training only)' },
       maxPatches: { type: ['integer', 'null'], minimum: 1, default: null, description: 'Random patches per case per step in training (null: all)' },
+      evalChunk: {
+        type: 'integer', minimum: 1, default: 8192,
+        description: 'Inference: bags with more patches are pooled this many at a time (online softmax, same result), so a 100k-patch slide needs memory for one chunk',
+      },
     },
     additionalProperties: false,
   },
