@@ -151,8 +151,15 @@ export class SurvivalModel {
 
   /** Head loss + mean auxiliary loss of a labelled batch. */
   loss(cases: readonly Case[], mode: Mode): tf.Scalar {
+    const labels = this.labelsOf(cases);
+    const { out, aux } = this.forward(cases, mode);
+    const l = this.head.loss(out, labels, cases);
+    return aux ? tf.add(l, aux) : l;
+  }
+
+  private labelsOf(cases: readonly Case[]): TargetLabel[] {
     const binary = this.target === 'binary';
-    const labels: TargetLabel[] = cases.map((c) => {
+    return cases.map((c) => {
       if (binary) {
         if (!c.binary) throw new Error(`case ${c.id}: has no binary label (the head is a binary classifier); training and validation cases need one`);
         return c.binary;
@@ -160,9 +167,6 @@ export class SurvivalModel {
       if (!c.label) throw new Error(`case ${c.id}: has no survival label (time, event); training and validation cases need one`);
       return c.label;
     });
-    const { out, aux } = this.forward(cases, mode);
-    const l = this.head.loss(out, labels, cases);
-    return aux ? tf.add(l, aux) : l;
   }
 
   /** Eval-mode predictions, one case at a time (no tensors left behind). */
@@ -174,6 +178,40 @@ export class SurvivalModel {
       out.dispose();
       return { ...p!, caseId: c.id };
     });
+  }
+
+  /**
+   * Eval-mode predictions and loss of labelled cases in one pass: each case is encoded once and one at a time (the
+   * predictions are exactly `predict`'s; the loss is `loss(cases, 'eval')` from the same head outputs), so
+   * validation costs one forward pass per case and memory for one case. loss is NaN where the head's loss is.
+   */
+  evaluate(cases: readonly Case[]): { predictions: SurvivalPrediction[]; loss: number } {
+    this.requireFitted();
+    const labels = this.labelsOf(cases);
+    const outs: tf.Tensor2D[] = [];
+    let aux: number | null = null;
+    try {
+      const predictions = cases.map((c) => {
+        const [out, a] = tf.tidy(() => {
+          const f = this.fuseCase(c, 'eval');
+          const o = this.head.forward(f.z);
+          return f.aux ? [o, f.aux] : [o];
+        }) as [tf.Tensor2D, tf.Scalar?];
+        if (a) {
+          aux = (aux ?? 0) + a.dataSync()[0]!;
+          a.dispose();
+        }
+        outs.push(out);
+        const [p] = this.head.predict(out, [c]);
+        return { ...p!, caseId: c.id };
+      });
+      const l = tf.tidy(() => this.head.loss(outs.length === 1 ? outs[0]! : (tf.concat(outs, 0) as tf.Tensor2D), labels, cases));
+      const loss = l.dataSync()[0]! + (aux === null ? 0 : aux / cases.length);
+      l.dispose();
+      return { predictions, loss };
+    } finally {
+      tf.dispose(outs);
+    }
   }
 
   /** Per-token attention of one case from every encoder and the fusion, as plain arrays. */

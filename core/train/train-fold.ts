@@ -279,7 +279,7 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
  * single class).
  */
 function evaluateFold(model: SurvivalModel, val: readonly Case[]): { c: number | null; loss: number | null } {
-  const preds = model.predict(val);
+  const { predictions: preds, loss } = model.evaluate(val);
   let c: number | null = null;
   try {
     c = model.target === 'binary'
@@ -288,9 +288,6 @@ function evaluateFold(model: SurvivalModel, val: readonly Case[]): { c: number |
   } catch {
     c = null;
   }
-  const l = tf.tidy(() => model.loss(val, 'eval'));
-  const loss = l.dataSync()[0]!;
-  l.dispose();
   return { c, loss: Number.isFinite(loss) ? loss : null };
 }
 
