@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mmsurv } from '../support/cli.js';
-import { BASE_IMAGE, engineSkipReason } from '../support/container-engine.js';
+import { BASE_IMAGE, engineSkipReason, expectSameAsHost, hostRunMatching } from '../support/container-engine.js';
 import { buildLlmRunFixture, type LlmRunFixture } from '../support/llm-run.js';
 
 const TAG = `mmsurv-test-llm:${process.pid}`;
@@ -23,9 +23,11 @@ const INPUTS = 4;
 describe.skipIf(skipReason !== null)(`CPU image of an LLM run on ${BASE_IMAGE}`, () => {
   let fx: LlmRunFixture;
   let ctx: string;
+  let matching: { env: Record<string, string | undefined>; exact: boolean }; // the host run uses the image's matmul kernel
   const host = new Map<string, number>();
 
   beforeAll(async () => {
+    matching = await hostRunMatching(docker, BASE_IMAGE);
     fx = await buildLlmRunFixture(await mkdtemp(join(tmpdir(), 'mmsurv-container-llm-')), { inputCases: INPUTS });
     ctx = join(fx.root, 'ctx');
     const r = await mmsurv(['package', '--run', fx.runDir, '--challenge', 'chimera-task3', '--target', 'cpu', '--base-image', BASE_IMAGE, '--tag', TAG, '--out', ctx, '--bundle-llm', '--quiet']);
@@ -34,7 +36,7 @@ describe.skipIf(skipReason !== null)(`CPU image of an LLM run on ${BASE_IMAGE}`,
     expect(llamaBinaries).toEqual(['linux-x64']);
     for (const id of (await readdir(fx.inputDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name)) {
       const out = await mkdtemp(join(tmpdir(), 'mmsurv-host-'));
-      const p = await mmsurv(['infer', '--model', join(ctx, 'model'), '--input', join(fx.inputDir, id), '--output', out, '--json', '--quiet']);
+      const p = await mmsurv(['infer', '--model', join(ctx, 'model'), '--input', join(fx.inputDir, id), '--output', out, '--json', '--quiet'], { env: matching.env });
       expect(p.exitCode, p.stderr).toBe(0);
       host.set(id, (JSON.parse(p.stdout) as { time: number }).time);
       await rm(out, { recursive: true });
@@ -54,7 +56,7 @@ describe.skipIf(skipReason !== null)(`CPU image of an LLM run on ${BASE_IMAGE}`,
     expect(report.failed).toBe(0);
     for (const c of report.cases) {
       expect(c.errors).toEqual([]);
-      expect(c.output).toBeCloseTo(host.get(c.id)!, 9);
+      expectSameAsHost(c.output!, host.get(c.id)!, matching.exact, c.id);
     }
   }, 300_000);
 });

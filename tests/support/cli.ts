@@ -10,9 +10,10 @@ export function assertBuilt(): void {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` (npm test does it first)`);
 }
 
-export async function mmsurv(args: string[], opts: { cwd?: string } = {}) {
+/** `env` adds to this process's environment; a key set to undefined is removed from the child's. */
+export async function mmsurv(args: string[], opts: { cwd?: string; env?: Record<string, string | undefined> } = {}) {
   assertBuilt();
-  return execa('node', [cliPath, ...args], { cwd: opts.cwd ?? projectRoot, reject: false, env: { NO_COLOR: '1' } });
+  return execa('node', [cliPath, ...args], { cwd: opts.cwd ?? projectRoot, reject: false, env: { NO_COLOR: '1', ...opts.env } });
 }
 
 /** Run the CLI and return its stdout; a non-zero exit throws with the command line, stderr and stdout. */
