@@ -189,8 +189,11 @@ describe('survpath attention (wasm)', () => {
     layer.dispose();
   });
 
-  it('forward and backward run no matmul with a transposed operand (the wasm slow path)', () => {
-    const layer = makeLayer(15, explicitTransposeFor('wasm'));
+  // Explicit transposes are what the stock wasm kernel needs (its transposed-operand path is slow); with the native
+  // sgemm active explicitTransposeFor('wasm') is false and transposes go to sgemm as flags. Forced on here, so the
+  // layer's own explicit-transpose path is checked on every machine.
+  it('with explicit transposes, forward and backward run no matmul with a transposed operand (the wasm slow path)', () => {
+    const layer = makeLayer(15, true);
     const { layouts } = recordMatMuls('wasm', () => tf.tidy(() => {
       const [A, P] = [randomTensor(3, 6, 15), randomTensor(5, 6, 16)];
       const [ca, cp] = [randomTensor(3, 4, 17), randomTensor(5, 4, 18)];
