@@ -233,11 +233,14 @@ export class SurvivalModel {
     return out;
   }
 
-  /** Fit the head's baseline (Cox heads) on the final training-fold risks. */
-  fitBaseline(train: readonly Case[]): void {
+  /**
+   * Fit the head's baseline (Cox heads) on the final training-fold risks: `risks` when the caller has them (the
+   * risks of `predict(train)`, which do not depend on the baseline), else predicted here.
+   */
+  fitBaseline(train: readonly Case[], risks?: readonly number[]): void {
     if (!this.head.fitBaseline) return;
-    const preds = this.predict(train);
-    this.head.fitBaseline(preds.map((p) => p.risk), train.map((c) => c.label as SurvivalLabel));
+    if (risks && risks.length !== train.length) throw new Error(`fitBaseline: ${risks.length} risks for ${train.length} training cases`);
+    this.head.fitBaseline(risks ?? this.predict(train).map((p) => p.risk), train.map((c) => c.label as SurvivalLabel));
   }
 
   state(): ModelState {

@@ -248,10 +248,11 @@ export async function trainFold(input: FoldInput): Promise<FoldResult> {
         const { metrics, note } = binaryFoldMetrics(rows);
         result = { ...base, target, metrics, ...(note ? { metricsNote: note } : {}), rows, seconds: 0 };
       } else {
-        model.fitBaseline(train);
-        const trainPreds = model.predict(train);
+        // one eval pass over the training fold: its risks fit both the baseline and the time calibration
+        const trainRisks = model.predict(train).map((p) => p.risk);
+        model.fitBaseline(train, trainRisks);
         calibration = fitKmTimeCalibration(
-          trainPreds.map((p) => p.risk),
+          trainRisks,
           kaplanMeierSteps(train.map((c) => c.label!.time), train.map((c) => (c.label!.event ? 1 : 0))),
         );
         const preds = valPreds();

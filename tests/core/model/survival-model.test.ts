@@ -67,3 +67,25 @@ describe('SurvivalModel.evaluate', () => {
     expect(() => model.evaluate([cases[11]!, unlabelled])).toThrow(/case no-label: has no survival label/);
   });
 });
+
+describe('SurvivalModel.fitBaseline', () => {
+  it("with the caller's training risks fits the baseline predict(train) would, and uses them (other risks, other curves)", () => {
+    const train = cases.slice(0, 10);
+    const val = cases.slice(10);
+    model.fitBaseline(train);
+    const own = model.predict(val);
+    const risks = model.predict(train).map((p) => p.risk);
+    model.fitBaseline(train, risks);
+    const given = model.predict(val);
+    expect(given.map((p) => p.risk)).toEqual(own.map((p) => p.risk));
+    expect(given[0]!.survival).toBeDefined();
+    expect(given.map((p) => p.survival)).toEqual(own.map((p) => p.survival));
+    model.fitBaseline(train, risks.map((r) => -r));
+    expect(model.predict(val).map((p) => p.survival)).not.toEqual(own.map((p) => p.survival));
+    model.fitBaseline(train);
+  });
+
+  it('refuses risks that are not one per training case', () => {
+    expect(() => model.fitBaseline(cases.slice(0, 10), [0.1, 0.2])).toThrow(/2 risks for 10 training cases/);
+  });
+});
