@@ -15,7 +15,7 @@ Modes (the training loop mirrors core/train/train-fold.ts and sampling.ts):
          epochs of: order (shuffle, or class-balanced draws with replacement), batches of batchSize, at most
          train.maxPatches random patches per case per step (uniform subset, order kept), gradients averaged over
          gradAccumulation batches, learning-rate schedule; per epoch the validation fold is predicted (Harrell's C) and
-         its loss computed in eval mode (mmsurv does both, so two eval passes); best epoch kept (selection 'best',
+         its loss computed in eval mode, both from one eval pass (as mmsurv's SurvivalModel.evaluate); best epoch kept (selection 'best',
          from minEpochs, early stopping); then the training fold is predicted once (mmsurv fits its Cox baseline on
          it) and the validation C-index of the selected weights reported. Not mirrored: mmsurv's per-epoch checkpoint
          files, its Kaplan-Meier calibration and reports (cheap next to training).

@@ -121,10 +121,13 @@ def run_fold(config, s, train, val, cache, seed):
                             p.grad /= acc
                 tr.step(learning_rate(s['schedule'], s['lr'], step, total, warmup))
                 step, acc = step + 1, 0
-        risks = predict(tr.model, x_val)
-        c = harrell_c([t for t, _ in y_val], [e for _, e in y_val], risks)
+        # validation in one eval pass: the risks and the loss come from the same outputs (as SurvivalModel.evaluate)
+        tr.model.eval()
         with torch.no_grad():
-            vl = float(cox_loss(tr.model(x_val), [t for t, _ in y_val], [e for _, e in y_val], tr.ties))
+            out = tr.model(x_val)
+            vl = float(cox_loss(out, [t for t, _ in y_val], [e for _, e in y_val], tr.ties))
+        risks = [float(r) for r in out[:, 0]]
+        c = harrell_c([t for t, _ in y_val], [e for _, e in y_val], risks)
         history.append({'epoch': epoch, 'train_loss': float(np.mean(losses)), 'val_loss': vl, 'val_c': c})
         score = c if (es or {}).get('metric', 'c-index') == 'c-index' else -vl
         if epoch >= s['minEpochs']:
