@@ -144,16 +144,13 @@ if (parts.includes('cv')) {
   for (let rep = 0; rep < cvReps; rep++) {
     const order = rep % 2 === 0 ? ['mmsurv', 'torch'] : ['torch', 'mmsurv'];
     for (const side of order) {
-      let r, c = null;
+      let r;
       if (side === 'mmsurv') {
-        const run = join(CACHE, 'cv-run');
+        const run = join(CACHE, 'cv-run'); // kept for its fold times (fold-K/result.json)
         rmSync(run, { recursive: true, force: true });
         r = measured('node', [CLI, 'train', '--config', config, '--out', run, '--splits', splits, '--workers', '2', '--quiet']);
-        c = JSON.parse(readFileSync(join(run, 'summary.json'), 'utf8'));
-        c = c.metrics?.cIndex?.mean ?? c.cIndex?.mean ?? null;
       } else {
         r = measured(PY, ['bench/torch/train_bench.py', '--model', 'chimera-bilinear', '--mode', 'cv', '--cohort', dir, '--splits', splits, '--epochs', o.epochs, '--threads', '2']);
-        c = lastJson(r.stdout).mean_c_index;
       }
       record(`5-fold CV chimera-bilinear (${cohort.cases} cases, ${o.epochs} epoch${o.epochs === '1' ? '' : 's'}, 2 cores)`, `${cohort.patches} patches/case`, 's', side, r.seconds, r.peakMb);
       log(`cv: ${side} ${r.seconds.toFixed(1)} s, peak RSS ${r.peakMb?.toFixed(0)} MB`);
