@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mmsurv } from '../support/cli.js';
-import { BASE_IMAGE, engineSkipReason, expectSameAsHost, hostRunMatching } from '../support/container-engine.js';
+import { BASE_IMAGE, engineSkipReason, expectSameAsHost, hostRunMatching, type HostRunMatching } from '../support/container-engine.js';
 import { buildLlmRunFixture, type LlmRunFixture } from '../support/llm-run.js';
 
 const TAG = `mmsurv-test-llm:${process.pid}`;
@@ -23,7 +23,7 @@ const INPUTS = 4;
 describe.skipIf(skipReason !== null)(`CPU image of an LLM run on ${BASE_IMAGE}`, () => {
   let fx: LlmRunFixture;
   let ctx: string;
-  let matching: { env: Record<string, string | undefined>; exact: boolean }; // the host run uses the image's matmul kernel
+  let matching: HostRunMatching; // the host run uses the image's matmul kernel
   const host = new Map<string, number>();
 
   beforeAll(async () => {

@@ -14,7 +14,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rocAuc, weightedF1 } from '../../core/classification/metrics.js';
 import { mmsurv } from '../support/cli.js';
-import { BASE_IMAGE, engineSkipReason, expectSameAsHost, hostRunMatching } from '../support/container-engine.js';
+import { BASE_IMAGE, engineSkipReason, expectSameAsHost, hostRunMatching, type HostRunMatching } from '../support/container-engine.js';
 import { buildPackagedRunFixture, type PackagedRunFixture } from '../support/packaged-run.js';
 
 const TAG = `mmsurv-test-task2:${process.pid}`;
@@ -30,7 +30,7 @@ interface Report {
 describe.skipIf(skipReason !== null)(`CPU image for chimera-task2 on ${BASE_IMAGE}`, () => {
   let fx: PackagedRunFixture;
   let ctx: string;
-  let matching: { env: Record<string, string | undefined>; exact: boolean }; // the host run uses the image's matmul kernel
+  let matching: HostRunMatching; // the host run uses the image's matmul kernel
   const host = new Map<string, { probability: number }>();
 
   beforeAll(async () => {

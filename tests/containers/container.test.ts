@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TASK3_INPUT_FILES } from '../../core/data/synth/write.js';
 import { harrellC } from '../../core/survival/concordance.js';
 import { mmsurv } from '../support/cli.js';
-import { BASE_IMAGE, engineSkipReason, expectSameAsHost, hostRunMatching } from '../support/container-engine.js';
+import { BASE_IMAGE, engineSkipReason, expectSameAsHost, hostRunMatching, type HostRunMatching } from '../support/container-engine.js';
 import { buildPackagedRunFixture, type PackagedRunFixture } from '../support/packaged-run.js';
 
 const BASE = BASE_IMAGE;
@@ -33,7 +33,7 @@ interface Report {
 describe.skipIf(skipReason !== null)(`CPU image on ${BASE}`, () => {
   let fx: PackagedRunFixture;
   let ctx: string;
-  let matching: { env: Record<string, string | undefined>; exact: boolean }; // the host run uses the image's matmul kernel
+  let matching: HostRunMatching; // the host run uses the image's matmul kernel
   let hostRisks: Map<string, { risk: number; time: number }>;
 
   beforeAll(async () => {

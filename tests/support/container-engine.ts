@@ -42,6 +42,13 @@ export async function hostHasOpenBlas(): Promise<boolean> {
   return r.exitCode === 0;
 }
 
+export interface HostRunMatching {
+  /** Environment changes for the host `mmsurv` run (undefined: removed). */
+  env: Record<string, string | undefined>;
+  /** Whether the host run can use the image's kernel, so the outputs agree to 1e-9. */
+  exact: boolean;
+}
+
 /**
  * How the host run that a container's outputs are compared with must be made: `env` gives it the image's matmul
  * kernel (the wasm one when the image has no OpenBLAS; else OpenBLAS with the image's environment), so the two
@@ -49,7 +56,7 @@ export async function hostHasOpenBlas(): Promise<boolean> {
  * Only a host without OpenBLAS against an image with it cannot match the kernel: `exact` is false then (outputs
  * agree to float32 rounding, ~1e-6 relative).
  */
-export async function hostRunMatching(docker: Docker, image: string): Promise<{ env: Record<string, string | undefined>; exact: boolean }> {
+export async function hostRunMatching(docker: Docker, image: string): Promise<HostRunMatching> {
   const [inImage, onHost] = [await imageHasOpenBlas(docker, image), await hostHasOpenBlas()];
   if (!inImage) return { env: { MMSURV_NATIVE_MATMUL: '0' }, exact: true };
   // The image's environment has no OPENBLAS_* settings: the host run drops its own (e.g. OPENBLAS_CORETYPE=Haswell,
