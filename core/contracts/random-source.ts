@@ -19,5 +19,10 @@ export interface RandomSource {
   shuffle<T>(items: T[]): T[];
   /** k distinct indices from [0, n), in random order (k <= n). */
   sample(n: number, k: number): number[];
+  /**
+   * A dropout keep-mask in bulk: out[i] = value (default 1) where a fresh uniform() >= rate, else 0, for every i.
+   * Draws exactly what out.length calls of uniform() would (same masks, same state after), only faster.
+   */
+  fillMask(out: Float32Array, rate: number, value?: number): Float32Array;
   fork(label: string): RandomSource;
 }

@@ -18,18 +18,17 @@ function checkRate(rate: number): void {
   if (!(rate >= 0 && rate < 1)) throw new Error(`dropout: rate must be in [0, 1), found ${rate}`);
 }
 
-/** A 0/1 keep-mask with the shape of x, drawn from `random`. */
-export function keepMask(shape: number[], rate: number, random: RandomSource): tf.Tensor {
+/** A keep-mask with the shape of x, drawn from `random`: `value` where kept, 0 where dropped. */
+export function keepMask(shape: number[], rate: number, random: RandomSource, value = 1): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  const mask = new Float32Array(n);
-  for (let i = 0; i < n; i++) mask[i] = random.uniform() >= rate ? 1 : 0;
-  return tf.tensor(mask, shape);
+  return tf.tensor(random.fillMask(new Float32Array(n), rate, value), shape);
 }
 
 export function dropout<T extends tf.Tensor>(x: T, rate: number, random: RandomSource, mode: Mode): T {
   checkRate(rate);
   if (mode === 'eval' || rate === 0) return x;
-  return tf.tidy(() => tf.mul(x, tf.mul(keepMask(x.shape, rate, random), 1 / (1 - rate))) as T);
+  // The mask carries the scale (kept = float32(1 / (1 - rate))): one multiply instead of two, the same bits.
+  return tf.tidy(() => tf.mul(x, keepMask(x.shape, rate, random, Math.fround(1 / (1 - rate)))) as T);
 }
 
 const SELU_ALPHA = 1.6732632423543772;

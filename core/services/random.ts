@@ -105,9 +105,43 @@ export class SeededRandom implements RandomSource {
     return all.slice(0, k);
   }
 
+  fillMask(out: Float32Array, rate: number, value = 1): Float32Array {
+    const state = Int32Array.of(this.a, this.b, this.c, this.d);
+    fillMaskXoshiro(state, out, rate, value);
+    this.a = state[0]! >>> 0; this.b = state[1]! >>> 0; this.c = state[2]! >>> 0; this.d = state[3]! >>> 0;
+    return out;
+  }
+
   fork(label: string): RandomSource {
     return new SeededRandom(this.seed, this.streamPath ? `${this.streamPath}/${label}` : label);
   }
+}
+
+/**
+ * SeededRandom.fillMask's loop, outside the class so that V8 compiles it on its own: uniform() >= rate
+ * <=> hi * 2^26 + lo >= ceil(rate * 2^53) (hi, lo the top 27 and 26 bits of uniform()'s two draws; scaling by a
+ * power of two is exact), compared as the pair (hi, lo) so that everything stays in small integers, with
+ * xoshiro128** inlined on local int32 state. Bit for bit the draws of out.length uniform() calls, ~4x faster.
+ */
+function fillMaskXoshiro(state: Int32Array, out: Float32Array, rate: number, value: number): void {
+  const threshold = Math.ceil(rate * 9007199254740992);
+  const thHi = Math.floor(threshold / 67108864);
+  const thLo = threshold - thHi * 67108864;
+  let a = state[0]!, b = state[1]!, c = state[2]!, d = state[3]!;
+  for (let i = 0; i < out.length; i++) {
+    let x = Math.imul(b, 5);
+    x = Math.imul((x << 7) | (x >>> 25), 9);
+    let t = b << 9;
+    c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = (d << 11) | (d >>> 21);
+    const hi = x >>> 5;
+    x = Math.imul(b, 5);
+    x = Math.imul((x << 7) | (x >>> 25), 9);
+    t = b << 9;
+    c ^= a; d ^= b; b ^= c; a ^= d; c ^= t; d = (d << 11) | (d >>> 21);
+    const lo = x >>> 6;
+    out[i] = hi > thHi || (hi === thHi && lo >= thLo) ? value : 0;
+  }
+  state[0] = a; state[1] = b; state[2] = c; state[3] = d;
 }
 
 function rotl(x: number, k: number): number {

@@ -68,6 +68,9 @@ export class ScopedRandom implements RandomSource {
   sample(n: number, k: number): number[] {
     return this.current().sample(n, k);
   }
+  fillMask(out: Float32Array, rate: number, value?: number): Float32Array {
+    return this.current().fillMask(out, rate, value);
+  }
   fork(label: string): RandomSource {
     return new ScopedRandom(this.seed, this.path ? `${this.path}/${label}` : label, this.holder);
   }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SeededRandom } from '../../../core/services/random.js';
+import { ScopedRandom } from '../../../core/services/scoped-random.js';
 
 describe('SeededRandom', () => {
   it('is deterministic per seed and differs across seeds', () => {
@@ -58,5 +59,29 @@ describe('SeededRandom', () => {
     expect(() => r.sample(3, 4)).toThrow(/cannot draw 4 distinct indices from 3/);
     expect(() => r.int(0)).toThrow(/positive integer/);
     expect(() => new SeededRandom(1.5)).toThrow(/integer/);
+  });
+});
+
+describe('fillMask', () => {
+  it.each([0, 1e-17, 0.1, 0.25, 0.5, 0.7, 0.9999999])('draws what uniform() >= %s draws, one by one, and leaves the same state', (rate) => {
+    const one = new SeededRandom(9).fork('dropout');
+    const bulk = new SeededRandom(9).fork('dropout');
+    const n = 50_000;
+    const want = Float32Array.from({ length: n }, () => (one.uniform() >= rate ? 1.25 : 0));
+    const got = bulk.fillMask(new Float32Array(n), rate, 1.25);
+    expect(Array.from(got)).toEqual(Array.from(want));
+    expect(bulk.uniform()).toBe(one.uniform());
+  });
+
+  it('keeps a fraction 1 - rate, with 1 as the default value', () => {
+    const m = new SeededRandom(4).fillMask(new Float32Array(100_000), 0.3);
+    expect(new Set(m)).toEqual(new Set([0, 1]));
+    expect(m.reduce((a, b) => a + b, 0) / m.length).toBeCloseTo(0.7, 2);
+  });
+
+  it('ScopedRandom delegates to the stream of its scope', () => {
+    const scoped = new ScopedRandom(3).fork('wsi');
+    const plain = new SeededRandom(3, 'wsi@init');
+    expect(Array.from(scoped.fillMask(new Float32Array(64), 0.5))).toEqual(Array.from(plain.fillMask(new Float32Array(64), 0.5)));
   });
 });
