@@ -13,6 +13,8 @@ import type { Backend, BackendAttempt, BackendName } from '../contracts/backend.
 import type { Logger } from '../contracts/logger.js';
 import { explicitTransposeFor } from '../model/dense.js';
 import { describeNativeMatmul, installNativeMatmul } from './native-matmul.js';
+import { installWasmFastKernels } from './wasm-fast-kernels.js';
+import { installWasmSharedCopies } from './wasm-shared-copies.js';
 
 /** One way to get a backend. `load()` activates it (ends with the engine on it) or throws an Error saying why not. */
 export interface BackendCandidate {
@@ -182,6 +184,8 @@ function wasmCandidate(): BackendCandidate {
       }
       await activate('wasm', pkg);
       installNativeMatmul();
+      installWasmSharedCopies();
+      installWasmFastKernels();
     },
   };
 }
