@@ -128,8 +128,14 @@ function readRowsFloat32(
       const strides = count.map(() => 1n);
       const status = module.get_dataset_data(file.file_id, ds.path, count, offset, strides, BigInt(ptr));
       if (status < 0) throw new Error(`${path}: HDF5 read of '${ds.path}' failed (status ${status})`);
-      const bytes = module.HEAPU8.slice(ptr, ptr + nbytes);
-      out.set(decodeNumeric(bytes.buffer, md.type, size, md.signed, `${path}: '${ds.path}'`), r0 * cols);
+      if (md.type === 1 && size === 4) {
+        // float32 (the common case): one byte copy out of the wasm heap (2.5x faster than a Float32Array set from a
+        // heap view, which V8 copies element by element; measured 14 vs 35 ms per 16 MB).
+        new Uint8Array(out.buffer, out.byteOffset + r0 * cols * 4, nbytes).set(module.HEAPU8.subarray(ptr, ptr + nbytes));
+      } else {
+        // other types decode from a view of the wasm heap (malloc aligns to 8 bytes): no intermediate copy.
+        out.set(decodeNumeric(module.HEAPU8.buffer, ptr, rows * cols, md.type, size, md.signed, `${path}: '${ds.path}'`), r0 * cols);
+      }
     } finally {
       module._free(ptr);
     }
@@ -137,17 +143,17 @@ function readRowsFloat32(
   return out;
 }
 
-function decodeNumeric(buf: ArrayBuffer, type: number, size: number, signed: boolean, where: string): ArrayLike<number> {
+function decodeNumeric(buf: ArrayBufferLike, byteOffset: number, length: number, type: number, size: number, signed: boolean, where: string): ArrayLike<number> {
   if (type === 1) {
-    if (size === 2) return float16ToFloat32(new Uint16Array(buf));
-    if (size === 4) return new Float32Array(buf);
-    if (size === 8) return new Float64Array(buf);
+    if (size === 2) return float16ToFloat32(new Uint16Array(buf, byteOffset, length));
+    if (size === 4) return new Float32Array(buf, byteOffset, length);
+    if (size === 8) return new Float64Array(buf, byteOffset, length);
   } else if (type === 0) {
-    if (size === 1) return signed ? new Int8Array(buf) : new Uint8Array(buf);
-    if (size === 2) return signed ? new Int16Array(buf) : new Uint16Array(buf);
-    if (size === 4) return signed ? new Int32Array(buf) : new Uint32Array(buf);
+    if (size === 1) return signed ? new Int8Array(buf, byteOffset, length) : new Uint8Array(buf, byteOffset, length);
+    if (size === 2) return signed ? new Int16Array(buf, byteOffset, length) : new Uint16Array(buf, byteOffset, length);
+    if (size === 4) return signed ? new Int32Array(buf, byteOffset, length) : new Uint32Array(buf, byteOffset, length);
     if (size === 8) {
-      const big = signed ? new BigInt64Array(buf) : new BigUint64Array(buf);
+      const big = signed ? new BigInt64Array(buf, byteOffset, length) : new BigUint64Array(buf, byteOffset, length);
       return Float64Array.from(big, (v) => Number(v));
     }
   }
