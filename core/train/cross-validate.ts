@@ -14,7 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import type { Backend } from '../contracts/backend.js';
 import type { TargetKind } from '../contracts/binary-label.js';
-import type { Case } from '../contracts/case.js';
+import type { Case, PatchBag } from '../contracts/case.js';
 import type { Logger } from '../contracts/logger.js';
 import type { ProgressReporter } from '../contracts/progress.js';
 import type { RunStore } from '../contracts/run-store.js';
@@ -31,7 +31,7 @@ import type { Registries } from '../registry/registry.js';
 import { KNOWLEDGE_CACHE_DIR } from '../llm/knowledge-cache.js';
 import { withLlmServices, type LanguageModels } from '../llm/language-models.js';
 import { RUN_LLM_FILE, runLlmRecord } from '../llm/run-llm.js';
-import { attachKnowledge, buildKnowledgeSources, loadCaseBags } from './prepare-cases.js';
+import { attachKnowledge, bagsByCase, buildKnowledgeSources, loadCaseBags, withPreloadedBags } from './prepare-cases.js';
 import { recordFeatureExtractor } from './feature-record.js';
 import { fitKmTimeCalibration, kaplanMeierSteps, type KmTimeCalibration } from '../survival/calibration.js';
 import { binaryOofCsv, formatRunSummary, oofCsv, runSummary, summaryCsv, type RunSummary } from './run-outputs.js';
@@ -73,7 +73,13 @@ export interface PreparedRun {
   models: LanguageModels;
 }
 
-export async function prepareRun(ctx: TrainContext, o: CrossValidateOptions): Promise<PreparedRun> {
+/** How prepareRun gets the patch features: read them (into SharedArrayBuffers with `shared`), or take `bags` loaded by another thread. */
+export interface PrepareBagsOptions {
+  shared?: boolean;
+  bags?: Record<string, PatchBag[]>;
+}
+
+export async function prepareRun(ctx: TrainContext, o: CrossValidateOptions, bagOpts: PrepareBagsOptions = {}): Promise<PreparedRun> {
   const { config } = await resolveAndValidate(o.configFile, ctx.registries, { require: ['data', 'encoders', 'fusion', 'head'] });
   const settings = trainSettings(config);
   const data = { ...(config['data'] as DataSection), root: resolveDataRoot(config, o.configFile) };
@@ -96,7 +102,7 @@ export async function prepareRun(ctx: TrainContext, o: CrossValidateOptions): Pr
   }
   const splits = await chooseSplits(o, data.root, labelled, settings, target);
   const progress = container.resolve<ProgressReporter>(TOKENS.Progress);
-  let cases = await loadCaseBags(labelled, progress);
+  let cases = await loadCaseBags(bagOpts.bags ? withPreloadedBags(labelled, bagOpts.bags) : labelled, progress, { shared: bagOpts.shared ?? false });
   cases = await attachKnowledge(cases, buildKnowledgeSources(ctx.registries, config, container), container);
   const evalTimes = target === 'binary' ? [] : settings.evalTimes ?? defaultEvalTimes(cases);
   return { config, target, settings, cases, splits, evalTimes, container: llm.container, models: llm.models };
@@ -146,7 +152,8 @@ export async function crossValidate(ctx: TrainContext, o: CrossValidateOptions):
   if (hasRun && !o.resume) {
     throw new Error(`${runDir} already holds a run (config.resolved.json); pass --resume to continue it, or choose another --out. Nothing was changed.`);
   }
-  const run = await prepareRun(ctx, o);
+  // Fold workers receive the parent's bags in SharedArrayBuffers: loaded once, one copy in memory.
+  const run = await prepareRun(ctx, o, { shared: (o.workers ?? 1) > 1 });
   try {
     return await runFolds(ctx, o, run, { started, runDir, store, logger, hasRun });
   } finally {
@@ -189,6 +196,7 @@ async function runFolds(
       ...(o.stopAfterEpochs !== undefined ? { stopAfterEpochs: o.stopAfterEpochs } : {}),
       ...(progress.mode ? { progress: progress.mode } : {}),
       ...(logger instanceof ConsoleLogger ? { logLevel: logger.level } : {}),
+      bags: bagsByCase(cases),
     }, logger, foldDone);
   } else {
     results = [];

@@ -4,10 +4,12 @@
  * pulls fold numbers until none is left; results come back as the same FoldResult the in-thread loop returns, so
  * a run gives the same numbers with any number of workers. Workers print as the parent does: its log level and its
  * progress mode (quiet, JSON lines or plain lines, TTY bar) travel in the job, and worker k prefixes its progress task
- * ids with 'wk.' so JSON consumers can tell the threads' tasks apart.
+ * ids with 'wk.' so JSON consumers can tell the threads' tasks apart. The patch features travel too, as the parent
+ * loaded them (`bags`): in SharedArrayBuffers they are shared, not copied.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { PatchBag } from '../contracts/case.js';
 import type { Logger } from '../contracts/logger.js';
 import type { ProgressMode } from '../contracts/progress.js';
 import type { LogLevel } from '../services/logger.js';
@@ -27,6 +29,11 @@ export interface FoldPoolJob {
   progress?: ProgressMode;
   /** The parent's log level (default 'normal'). */
   logLevel?: LogLevel;
+  /**
+   * The bags the parent loaded, by case id. Features in SharedArrayBuffers reach every worker without a copy (one
+   * copy of the cohort in memory, nothing read twice); without them each worker reads the bags itself.
+   */
+  bags?: Record<string, PatchBag[]>;
 }
 
 /** What one worker thread receives: the job and its own number (1-based). */

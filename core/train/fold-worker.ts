@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   const container = createRootContainer({ logger, progress: new StreamProgress({ quiet: true }), registries, backend });
   const run = await prepareRun({ registries, container, backend }, {
     configFile: job.configFile, runDir: job.runDir, resume: true, ...(job.splitsFile ? { splitsFile: job.splitsFile } : {}),
-  });
+  }, job.bags ? { bags: job.bags } : {});
   container.register(TOKENS.Progress, { useValue: progress });
   const byId = new Map(run.cases.map((c) => [c.id, c]));
   port.on('message', (m: WorkerRequest) => {

@@ -3,10 +3,12 @@
  * KnowledgeSources (config `knowledge`: name -> { "type": id, ... }, applied in name order).
  *
  * Memory: every bag of the cohort is held in memory for the whole run (CHIMERA Task 3 at 4096 x 1024 float32
- * patches per slide is ~2.9 GB for 176 cases); fine for the cohorts mmsurv targets, noted for larger ones.
+ * patches per slide is ~2.9 GB for 176 cases); fine for the cohorts mmsurv targets, noted for larger ones. With
+ * `shared`, the features live in SharedArrayBuffers, which fold worker threads receive without a copy: one copy of
+ * the cohort in memory however many workers train, and no worker reads a file again (see fold-pool.ts).
  */
 import type { DependencyContainer } from 'tsyringe';
-import type { Case } from '../contracts/case.js';
+import type { Case, PatchBag } from '../contracts/case.js';
 import type { KnowledgeSource, KnowledgeText } from '../contracts/knowledge-source.js';
 import type { ProgressReporter } from '../contracts/progress.js';
 import { buildContext } from '../di/container.js';
@@ -15,7 +17,12 @@ import { loadPatchBag } from '../data/patch-bag.js';
 import type { Registries } from '../registry/registry.js';
 import { hashKey, stableJson, TextShard } from '../llm/knowledge-cache.js';
 
-export async function loadCaseBags(cases: readonly Case[], progress: ProgressReporter): Promise<Case[]> {
+export interface LoadCaseBagsOptions {
+  /** Hold features and coordinates in SharedArrayBuffers (to hand them to worker threads without a copy). */
+  shared?: boolean;
+}
+
+export async function loadCaseBags(cases: readonly Case[], progress: ProgressReporter, opts: LoadCaseBagsOptions = {}): Promise<Case[]> {
   const withBags = cases.filter((c) => c.wsi?.some((b) => !b.features));
   if (withBags.length === 0) return cases.slice();
   const task = progress.start('loading patch features', withBags.length);
@@ -23,7 +30,8 @@ export async function loadCaseBags(cases: readonly Case[], progress: ProgressRep
   for (const c of cases) {
     if (c.wsi?.some((b) => !b.features)) {
       try {
-        out.push({ ...c, wsi: await Promise.all(c.wsi.map((b) => loadPatchBag(b))) });
+        const bags = await Promise.all(c.wsi.map((b) => loadPatchBag(b)));
+        out.push({ ...c, wsi: opts.shared ? bags.map(sharedBag) : bags });
       } catch (err) {
         throw new Error(`case ${c.id}: ${(err as Error).message}`);
       }
@@ -34,6 +42,41 @@ export async function loadCaseBags(cases: readonly Case[], progress: ProgressRep
   }
   task.done();
   return out;
+}
+
+function sharedCopy(a: Float32Array): Float32Array {
+  const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  s.set(a);
+  return s;
+}
+
+/** The bag with its arrays copied into SharedArrayBuffers. */
+export function sharedBag(b: PatchBag): PatchBag {
+  return { ...b, ...(b.features ? { features: sharedCopy(b.features) } : {}), ...(b.coords ? { coords: sharedCopy(b.coords) } : {}) };
+}
+
+/** The loaded bags of each case, by case id (what a fold worker receives). */
+export function bagsByCase(cases: readonly Case[]): Record<string, PatchBag[]> {
+  const out: Record<string, PatchBag[]> = {};
+  for (const c of cases) if (c.wsi?.length && c.wsi.every((b) => b.features)) out[c.id] = c.wsi;
+  return out;
+}
+
+/**
+ * The cases with the bags another thread loaded (bagsByCase) in place of their unloaded ones. Each bag must be the
+ * slide the case lists, with its [n, dim]; a case without preloaded bags is left as it is (loadCaseBags reads it).
+ */
+export function withPreloadedBags(cases: readonly Case[], bags: Record<string, PatchBag[]>): Case[] {
+  return cases.map((c) => {
+    const pre = bags[c.id];
+    if (!pre || !c.wsi) return c;
+    const same = pre.length === c.wsi.length && c.wsi.every((b, i) => pre[i]!.slideId === b.slideId && pre[i]!.n === b.n && pre[i]!.dim === b.dim);
+    if (!same) {
+      throw new Error(`case ${c.id}: the bags loaded by the parent thread (${pre.map((b) => `${b.slideId} [${b.n}, ${b.dim}]`).join(', ')}) ` +
+        `are not the slides the cohort lists now (${c.wsi.map((b) => `${b.slideId} [${b.n}, ${b.dim}]`).join(', ')}); did the data change during the run?`);
+    }
+    return { ...c, wsi: pre };
+  });
 }
 
 /** The config's knowledge sources in name order; `forPrediction` leaves out training-only ones (teachers). */
