@@ -13,7 +13,9 @@
  *
  * Threads: one BLAS thread by default (`MMSURV_BLAS_THREADS` to change). Folds run in parallel worker threads, one
  * per core, and OpenBLAS's thread count is per process; one thread also keeps results independent of how many
- * workers a run uses (the K-reduction order of sgemm is fixed for a given thread count).
+ * workers a run uses. The thread count must stay fixed during a run: OpenBLAS 0.3.21 with 2 threads differs from
+ * 1 thread in the last bits of 2-5 % of the outputs at bag shapes (measured, bench/RESULTS.md), so switching when
+ * a worker trains alone would make results depend on timing.
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
