@@ -19,6 +19,7 @@
  */
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
+import { envFlagOff, type TensorInfoLike, type WasmKernelFunc as KernelFunc } from './wasm-kernel-swap.js';
 
 export interface NativeMatmulStatus {
   /** True when tfjs's BatchMatMul on 'wasm' calls the native sgemm. */
@@ -52,12 +53,10 @@ const ROW_MAJOR = 101;
 const NO_TRANS = 111;
 const TRANS = 112;
 
-interface TensorInfoLike { dataId: object; shape: number[]; dtype: string }
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: string): TensorInfoLike;
   typedArrayFromHeap(t: TensorInfoLike): Float32Array;
 }
-type KernelFunc = (args: { inputs: Record<string, TensorInfoLike>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfoLike;
 
 let state: NativeMatmulStatus = { active: false, reason: 'not installed yet (installNativeMatmul has not run)' };
 let sgemm: Sgemm | undefined;
@@ -67,10 +66,6 @@ let setThreads: ((n: number) => void) | undefined;
 /** Whether the native kernel is in place, and why not. */
 export function nativeMatmulStatus(): NativeMatmulStatus {
   return state;
-}
-
-function envFlagOff(v: string | undefined): boolean {
-  return v !== undefined && ['0', 'false', 'off', 'no'].includes(v.trim().toLowerCase());
 }
 
 function threadsFromEnv(): number {

@@ -14,16 +14,13 @@
  * wasm backend is registered; `MMSURV_WASM_FAST_KERNELS=0` keeps tfjs's kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { WasmKernelSwap, type TensorInfoLike, type WasmKernelFunc as KernelFunc } from './wasm-kernel-swap.js';
 
-interface TensorInfoLike { dataId: object; shape: number[]; dtype: string }
 interface WasmBackendLike {
   makeOutput(shape: number[], dtype: string): TensorInfoLike;
   typedArrayFromHeap(t: TensorInfoLike): Float32Array;
   disposeData(dataId: object): boolean;
 }
-type KernelFunc = (args: { inputs: Record<string, TensorInfoLike>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfoLike;
-
-const originals = new Map<string, KernelFunc>();
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 /** The axes as a sorted list of non-negative indices, or null when they are not 0..r-1 for some 0 < r < rank. */
@@ -94,11 +91,11 @@ function sigmoidTanh(original: KernelFunc): KernelFunc {
   };
 }
 
-const replacements: Record<string, (original: KernelFunc) => KernelFunc> = { Sum: leadingSum, Tanh: sigmoidTanh };
+const swap = new WasmKernelSwap('MMSURV_WASM_FAST_KERNELS', { Sum: leadingSum, Tanh: sigmoidTanh }, ['Sigmoid']);
 
 /** Whether the replacement kernels are in place. */
 export function wasmFastKernelsActive(): boolean {
-  return originals.size > 0;
+  return swap.active;
 }
 
 /**
@@ -106,26 +103,10 @@ export function wasmFastKernelsActive(): boolean {
  * by MMSURV_WASM_FAST_KERNELS=0 or when the wasm kernels are not registered.
  */
 export function installWasmFastKernels(): boolean {
-  if (originals.size > 0) return true;
-  const off = process.env.MMSURV_WASM_FAST_KERNELS;
-  if (off !== undefined && ['0', 'false', 'off', 'no'].includes(off.trim().toLowerCase())) return false;
-  if ([...Object.keys(replacements), 'Sigmoid'].some((name) => !tf.getKernel(name, 'wasm'))) return false;
-  for (const [name, make] of Object.entries(replacements)) {
-    const existing = tf.getKernel(name, 'wasm')!;
-    const original = existing.kernelFunc as unknown as KernelFunc;
-    originals.set(name, original);
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...existing, kernelFunc: make(original) as unknown as tf.KernelFunc });
-  }
-  return true;
+  return swap.install();
 }
 
 /** Put tfjs's kernels back (tests, benchmarks). */
 export function uninstallWasmFastKernels(): void {
-  for (const [name, original] of originals) {
-    const current = tf.getKernel(name, 'wasm')!;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...current, kernelFunc: original as unknown as tf.KernelFunc });
-  }
-  originals.clear();
+  swap.uninstall();
 }

@@ -13,38 +13,26 @@
  * Installed by selectBackend after the wasm backend is registered; `MMSURV_WASM_SHARED_COPIES=0` keeps the copying
  * kernels (to compare, or to rule this out when chasing a bug).
  */
-import * as tf from '@tensorflow/tfjs';
+import { WasmKernelSwap, type TensorInfoLike, type WasmKernelFunc } from './wasm-kernel-swap.js';
 
-interface TensorInfoLike { dataId: object; shape: number[]; dtype: string }
 interface RefCountingBackend { incRef(dataId: object): void }
-type KernelFunc = (args: { inputs: Record<string, TensorInfoLike>; backend: unknown; attrs: Record<string, unknown> }) => TensorInfoLike;
-
-const originals = new Map<string, KernelFunc>();
 
 function share(x: TensorInfoLike, backend: unknown): TensorInfoLike {
   (backend as RefCountingBackend).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-const replacements: Record<string, (original: KernelFunc) => KernelFunc> = {
-  Identity: (original) => (args) => (args.inputs.x!.dtype === 'string' ? original(args) : share(args.inputs.x!, args.backend)),
-  Cast: (original) => (args) => {
+const swap = new WasmKernelSwap('MMSURV_WASM_SHARED_COPIES', {
+  Identity: (original: WasmKernelFunc): WasmKernelFunc => (args) => (args.inputs.x!.dtype === 'string' ? original(args) : share(args.inputs.x!, args.backend)),
+  Cast: (original: WasmKernelFunc): WasmKernelFunc => (args) => {
     const x = args.inputs.x!;
     return x.dtype === args.attrs.dtype && x.dtype !== 'string' ? share(x, args.backend) : original(args);
   },
-};
-
-function replace(name: string, make: (original: KernelFunc) => KernelFunc): void {
-  const existing = tf.getKernel(name, 'wasm')!;
-  const original = existing.kernelFunc as unknown as KernelFunc;
-  originals.set(name, original);
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ ...existing, kernelFunc: make(original) as unknown as tf.KernelFunc });
-}
+});
 
 /** Whether the sharing kernels are in place. */
 export function wasmSharedCopiesActive(): boolean {
-  return originals.size > 0;
+  return swap.active;
 }
 
 /**
@@ -52,20 +40,10 @@ export function wasmSharedCopiesActive(): boolean {
  * turned off by MMSURV_WASM_SHARED_COPIES=0 or when the wasm kernels are not registered.
  */
 export function installWasmSharedCopies(): boolean {
-  if (originals.size > 0) return true;
-  const off = process.env.MMSURV_WASM_SHARED_COPIES;
-  if (off !== undefined && ['0', 'false', 'off', 'no'].includes(off.trim().toLowerCase())) return false;
-  if (Object.keys(replacements).some((name) => !tf.getKernel(name, 'wasm'))) return false;
-  for (const [name, make] of Object.entries(replacements)) replace(name, make);
-  return true;
+  return swap.install();
 }
 
 /** Put tfjs's copying kernels back (tests, benchmarks). */
 export function uninstallWasmSharedCopies(): void {
-  for (const [name, original] of originals) {
-    const current = tf.getKernel(name, 'wasm')!;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ ...current, kernelFunc: original as unknown as tf.KernelFunc });
-  }
-  originals.clear();
+  swap.uninstall();
 }

@@ -51,7 +51,7 @@ function sharedCopy(a: Float32Array): Float32Array {
 }
 
 /** The bag with its arrays copied into SharedArrayBuffers. */
-export function sharedBag(b: PatchBag): PatchBag {
+function sharedBag(b: PatchBag): PatchBag {
   return { ...b, ...(b.features ? { features: sharedCopy(b.features) } : {}), ...(b.coords ? { coords: sharedCopy(b.coords) } : {}) };
 }
 
